@@ -1,0 +1,40 @@
+# marja — the two commands that do everything on a fresh machine:
+#   make run    create .venv, install, index corpus/ with the bundled model, serve on 127.0.0.1:8000
+#   make test   create .venv, install, run the whole test suite
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export MARJA_DATA_DIR ?= $(CURDIR)/data
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test lint bench bench-xquad install clean
+
+install: $(VENV)/.installed
+
+# torch comes first and pinned: 2.13.0 is the CPU build; an unpinned torch would pull a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@
+
+run: install
+	$(BIN)/marja serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check ingest index service bench tests
+	$(BIN)/mypy ingest index service
+
+bench: bench-xquad
+
+bench-xquad: install
+	$(BIN)/python -m bench.xquad
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

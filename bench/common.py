@@ -1,0 +1,111 @@
+"""Helpers shared by the benchmark scripts (not part of the product)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embedders.base import Embedder, ProgressFn
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+CACHE = REPO / "bench" / "cache"
+
+logger = logging.getLogger(__name__)
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an on-disk cache keyed by model, kind and text.
+
+    Reruns of a benchmark do not re-encode anything they encoded before.
+    """
+
+    def __init__(self, inner: Embedder, directory: Path = CACHE) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        safe = hashlib.sha1(self.model_id.encode()).hexdigest()[:10]
+        self.path = directory / f"embeddings-{safe}.npz"
+        self._vectors: dict[str, np.ndarray] = {}
+        self._dirty = False
+        if self.path.exists():
+            with np.load(self.path) as data:
+                self._vectors = {k: data[k] for k in data.files}
+        self.encoded = 0
+
+    @staticmethod
+    def _key(kind: str, text: str) -> str:
+        return kind + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def _embed(self, kind: str, texts: Sequence[str], progress: ProgressFn | None) -> np.ndarray:
+        keys = [self._key(kind, t) for t in texts]
+        missing = sorted({k: i for i, k in enumerate(keys) if k not in self._vectors}.values())
+        if missing:
+            todo = [texts[i] for i in missing]
+            if kind == "q":
+                vectors = np.concatenate(
+                    [self.inner.embed_queries(todo[i : i + 64]) for i in range(0, len(todo), 64)]
+                )
+            else:
+                vectors = self.inner.embed_passages(todo)
+            for i, v in zip(missing, vectors, strict=True):
+                self._vectors[keys[i]] = v
+            self.encoded += len(missing)
+            self._dirty = True
+        if progress is not None:
+            progress(len(texts))
+        return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("q", texts, None)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
+        return self._embed("p", texts, progress)
+
+    def save(self) -> None:
+        if self._dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp.npz")
+            np.savez(tmp, **self._vectors)
+            os.replace(tmp, self.path)
+            self._dirty = False
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": _cpu_model(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+def write_result(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), **payload}
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    return path

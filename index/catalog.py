@@ -1,0 +1,343 @@
+"""The catalog: documents and chunks of one index version, in SQLite.
+
+Each published version has its own ``catalog.sqlite``, opened read-only and immutable by readers,
+so a query never sees a half-applied ingest. Writers copy the previous version's file and apply
+their changes in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.document import Chunk, Document, embedding_text
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source_url TEXT,
+    metadata TEXT NOT NULL,
+    pages TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    context TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    years TEXT NOT NULL,
+    page INTEGER,
+    sentences TEXT NOT NULL,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
+CREATE TABLE IF NOT EXISTS chunk_years (
+    chunk_id INTEGER NOT NULL,
+    year INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunk_years_year ON chunk_years(year);
+CREATE INDEX IF NOT EXISTS chunk_years_chunk ON chunk_years(chunk_id);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored: its id in the index plus the fields a result needs."""
+
+    id: int
+    chunk: Chunk
+    title: str
+    kind: str
+    source_url: str | None
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    lang: str
+    kind: str
+    source_url: str | None
+    metadata: dict[str, Any]
+    content_hash: str
+    chunk_count: int
+    ingested_at: str
+    characters: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional restrictions on what a search may return; ``None`` means any."""
+
+    year: int | None = None
+    lang: str | None = None
+    doc_id: str | None = None
+    kind: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.year, self.lang, self.doc_id, self.kind))
+
+
+def _chunk_from_row(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        doc_id=row["doc_id"],
+        ordinal=row["ordinal"],
+        start=row["start"],
+        end=row["end"],
+        text=row["text"],
+        context=row["context"],
+        lang=row["lang"],
+        years=tuple(json.loads(row["years"])),
+        page=row["page"],
+        sentences=tuple(tuple(s) for s in json.loads(row["sentences"])),  # type: ignore[misc]
+    )
+
+
+class CatalogWriter:
+    """Applies one ingest's changes to a fresh copy of the catalog, in a single transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.executescript(SCHEMA)
+        self._db.execute("BEGIN")
+
+    def remove_document(self, doc_id: str) -> list[int]:
+        """Delete a document and its chunks; returns the ids of the deleted chunks."""
+        ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self._db.execute(
+            "DELETE FROM chunk_years WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
+            (doc_id,),
+        )
+        self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return ids
+
+    def add_document(
+        self,
+        document: Document,
+        chunks: Sequence[tuple[int, Chunk]],
+        *,
+        ingested_at: str,
+    ) -> None:
+        """Insert a document and its chunks, given as (chunk id, chunk) pairs."""
+        self._db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                document.doc_id,
+                document.title,
+                document.text,
+                document.lang,
+                document.kind,
+                document.source_url,
+                json.dumps(document.metadata, ensure_ascii=False, default=str),
+                json.dumps(list(document.pages)),
+                document.content_hash,
+                len(chunks),
+                ingested_at,
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    cid,
+                    c.doc_id,
+                    c.ordinal,
+                    c.start,
+                    c.end,
+                    c.text,
+                    c.context,
+                    c.lang,
+                    json.dumps(list(c.years)),
+                    c.page,
+                    json.dumps([list(s) for s in c.sentences]),
+                    c.content_hash,
+                )
+                for cid, c in chunks
+            ],
+        )
+        self._db.executemany(
+            "INSERT INTO chunk_years VALUES (?, ?)",
+            [(cid, y) for cid, c in chunks for y in c.years],
+        )
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+        self._db.execute("PRAGMA optimize")
+        self._db.close()
+
+    def abort(self) -> None:
+        self._db.execute("ROLLBACK")
+        self._db.close()
+
+
+class CatalogReader:
+    """Read-only access to a published catalog; safe to share between threads.
+
+    All connections are opened up front: a reader keeps working even after a newer ingest has
+    deleted this version's files (open files stay readable on POSIX systems).
+    """
+
+    POOL_SIZE = 4
+
+    def __init__(self, path: Path) -> None:
+        uri = f"file:{path}?mode=ro&immutable=1"
+        self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._all: list[sqlite3.Connection] = []
+        for _ in range(self.POOL_SIZE):
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("SELECT count(*) FROM documents").fetchone()  # fail now if unreadable
+            self._all.append(db)
+            self._pool.put(db)
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = self._pool.get()
+        try:
+            yield db
+        finally:
+            self._pool.put(db)
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._db() as db:
+            return db.execute(sql, args).fetchall()
+
+    def document_hashes(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._rows("SELECT doc_id, content_hash FROM documents")}
+
+    def chunk_hashes(self, doc_id: str) -> dict[str, int]:
+        """content hash → chunk id of a document's chunks, to reuse their vectors."""
+        rows = self._rows("SELECT content_hash, id FROM chunks WHERE doc_id = ?", (doc_id,))
+        return {r[0]: r[1] for r in rows}
+
+    def chunk_ids(self, doc_id: str) -> list[int]:
+        return [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        out: dict[int, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self._rows(
+                "SELECT c.*, d.title AS title, d.kind AS kind, d.source_url AS source_url "
+                f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for row in rows:
+                out[row["id"]] = StoredChunk(
+                    id=row["id"],
+                    chunk=_chunk_from_row(row),
+                    title=row["title"],
+                    kind=row["kind"],
+                    source_url=row["source_url"],
+                )
+        return out
+
+    def all_chunks(self) -> list[tuple[int, str, str]]:
+        """(id, embedding text, language) of every chunk, in id order."""
+        rows = self._rows("SELECT id, context, text, lang FROM chunks ORDER BY id")
+        return [(r["id"], embedding_text(r["context"], r["text"]), r["lang"]) for r in rows]
+
+    def years_of(self, ids: Iterable[int], years: Iterable[int]) -> set[int]:
+        """Which of ``ids`` mention any of ``years``."""
+        ids, years = [int(i) for i in ids], [int(y) for y in years]
+        if not ids or not years:
+            return set()
+        rows = self._rows(
+            f"SELECT DISTINCT chunk_id FROM chunk_years WHERE year IN ({','.join('?' * len(years))}) "
+            f"AND chunk_id IN ({','.join('?' * len(ids))})",
+            years + ids,
+        )
+        return {r[0] for r in rows}
+
+    def allowed_ids(self, filters: Filters) -> list[int]:
+        """Ids of the chunks that pass ``filters``."""
+        where, args = [], []
+        if filters.lang is not None:
+            where.append("c.lang = ?")
+            args.append(filters.lang)
+        if filters.doc_id is not None:
+            where.append("c.doc_id = ?")
+            args.append(filters.doc_id)
+        if filters.kind is not None:
+            where.append("d.kind = ?")
+            args.append(filters.kind)
+        if filters.year is not None:
+            where.append("c.id IN (SELECT chunk_id FROM chunk_years WHERE year = ?)")
+            args.append(filters.year)
+        sql = "SELECT c.id FROM chunks c JOIN documents d USING (doc_id)"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [r[0] for r in self._rows(sql, args)]
+
+    def _info(self, row: sqlite3.Row) -> DocumentInfo:
+        return DocumentInfo(
+            doc_id=row["doc_id"],
+            title=row["title"],
+            lang=row["lang"],
+            kind=row["kind"],
+            source_url=row["source_url"],
+            metadata=json.loads(row["metadata"]),
+            content_hash=row["content_hash"],
+            chunk_count=row["chunk_count"],
+            ingested_at=row["ingested_at"],
+            characters=row["characters"],
+            pages=len(json.loads(row["pages"])),
+        )
+
+    _INFO_COLUMNS = (
+        "doc_id, title, lang, kind, source_url, metadata, content_hash, chunk_count, "
+        "ingested_at, length(text) AS characters, pages"
+    )
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._rows(f"SELECT {self._INFO_COLUMNS} FROM documents ORDER BY doc_id")
+        return [self._info(r) for r in rows]
+
+    def document(self, doc_id: str) -> tuple[DocumentInfo, str] | None:
+        rows = self._rows(f"SELECT {self._INFO_COLUMNS}, text FROM documents WHERE doc_id = ?", (doc_id,))
+        return (self._info(rows[0]), rows[0]["text"]) if rows else None
+
+    def load_documents(self) -> list[Document]:
+        """Every stored document, whole (for re-indexing with another model)."""
+        rows = self._rows("SELECT * FROM documents ORDER BY doc_id")
+        return [
+            Document(
+                doc_id=r["doc_id"],
+                title=r["title"],
+                text=r["text"],
+                lang=r["lang"],
+                kind=r["kind"],
+                source_url=r["source_url"],
+                metadata=json.loads(r["metadata"]),
+                pages=tuple(json.loads(r["pages"])),
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        for db in self._all:
+            db.close()
+        self._all = []

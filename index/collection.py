@@ -1,0 +1,255 @@
+"""The collection: the one object the service and the CLI talk to.
+
+It owns the on-disk store and the currently loaded snapshot. Reads use whatever snapshot is
+current when they start; writes build a new version under the store's lock and swap it in. A
+version published by another process (``marja ingest`` beside ``marja serve``) is noticed on
+the next read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.builder import BuildOptions, IngestReport, Progress, build_version
+from index.catalog import CatalogReader, DocumentInfo, Filters
+from index.embedders.base import Embedder
+from index.errors import DocumentNotFound, IndexCorrupt, IndexWriteFailed, InvalidQuery
+from index.fusion import FusionWeights
+from index.search import Hit, Query, search, with_follow_up_context
+from index.snapshot import CATALOG, Snapshot
+from index.store import IndexStore
+from ingest.document import Document
+from ingest.language import UNDETERMINED, detect_language
+
+logger = logging.getLogger(__name__)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    hits: list[Hit]
+    version: str | None
+
+
+class QueryVectorCache:
+    """A small thread-safe LRU of question vectors: widget users repeat and rephrase."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(text)
+            if vector is not None:
+                self._items.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+
+class Collection:
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder,
+        *,
+        options: BuildOptions | None = None,
+        weights: FusionWeights | None = None,
+        lock_timeout: float = 600.0,
+    ) -> None:
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.options = options or BuildOptions()
+        self.weights = weights or FusionWeights()
+        self.query_vectors = QueryVectorCache()
+        self.lock_timeout = lock_timeout
+        self.store = IndexStore(data_dir / "index")
+        self._snapshot: Snapshot | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._swap_lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _load_current(self) -> Snapshot:
+        for _attempt in range(3):
+            version = self.store.current()
+            if version is None:
+                return Snapshot.empty(model_id=self.embedder.model_id, dim=self.embedder.dim)
+            try:
+                return Snapshot.load(
+                    self.store.path_of(version),
+                    version=version,
+                    model_id=self.embedder.model_id,
+                    dim=self.embedder.dim,
+                )
+            except IndexCorrupt:
+                if self.store.current() == version:
+                    raise
+                # Another process published twice while we loaded and pruned this version.
+                logger.info("index version %s was replaced while loading; loading the new one", version)
+        raise IndexCorrupt("the index kept changing while it was being loaded; try again")
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, reloaded first if another process published a new version."""
+        stamp = self.store.pointer_stamp()
+        if self._snapshot is not None and stamp == self._stamp:
+            return self._snapshot
+        # One thread reloads; the others keep answering from the snapshot they have.
+        if self._snapshot is not None and not self._swap_lock.acquire(blocking=False):
+            return self._snapshot
+        if self._snapshot is None:
+            self._swap_lock.acquire()
+        try:
+            stamp = self.store.pointer_stamp()
+            if self._snapshot is None or stamp != self._stamp:
+                self._install(self._load_current(), stamp)
+        finally:
+            self._swap_lock.release()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def _install(self, snapshot: Snapshot, stamp: tuple[int, int] | None) -> None:
+        self._snapshot, self._stamp = snapshot, stamp
+
+    def documents(self) -> list[DocumentInfo]:
+        catalog = self.snapshot().catalog
+        return catalog.documents() if catalog else []
+
+    def document(self, doc_id: str) -> tuple[DocumentInfo, str]:
+        catalog = self.snapshot().catalog
+        found = catalog.document(doc_id) if catalog else None
+        if found is None:
+            raise DocumentNotFound(doc_id)
+        return found
+
+    def query_vector(self, text: str) -> np.ndarray:
+        vector = self.query_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+            self.query_vectors.put(text, vector)
+        return vector
+
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int = 5,
+        filters: Filters | None = None,
+        previous_question: str | None = None,
+    ) -> Answer:
+        """The passages that best answer ``question``, best first."""
+        question = question.strip()
+        if not question:
+            raise InvalidQuery("the question is empty")
+        if top_k < 1:
+            raise InvalidQuery("top_k must be at least 1")
+        language = detect_language(question)
+        text = with_follow_up_context(question, previous_question)
+        snapshot = self.snapshot()
+        query = Query.prepare(
+            text,
+            language=language if language != UNDETERMINED else detect_language(text),
+            vector=self.query_vector(text),
+        )
+        hits = search(snapshot, query, top_k=top_k, filters=filters or Filters(), weights=self.weights)
+        return Answer(question=question, language=language, hits=hits, version=snapshot.version)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def apply(
+        self,
+        *,
+        upserts: Sequence[Document] = (),
+        removals: Sequence[str] = (),
+        progress: Progress = _quiet,
+        force: bool = False,
+    ) -> IngestReport:
+        """Add or replace ``upserts`` and delete ``removals`` in one new version.
+
+        When this returns, the new version is on disk (flushed) and served by this process.
+        If it cannot be written, :class:`IndexWriteFailed` is raised and nothing changes.
+        """
+        with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
+            previous = self._snapshot
+            if previous is None or previous.version != self.store.current():
+                previous = self._load_current()
+            report = build_version(
+                self.store,
+                previous,
+                upserts=upserts,
+                removals=removals,
+                embedder=self.embedder,
+                options=self.options,
+                progress=progress,
+                force=force,
+            )
+            if report.version != previous.version:
+                with self._swap_lock:
+                    self._install(self._load_current(), self.store.pointer_stamp())
+        return report
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn file-system failures of a write into one clear domain error."""
+        try:
+            yield
+        except OSError as e:
+            disk_full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+            reason = e.strerror or str(e)
+            logger.error("index write failed in %s: %s", self.data_dir, reason)
+            raise IndexWriteFailed(
+                f"cannot write the index in {self.data_dir}: {reason}; the previous version keeps serving",
+                disk_full=disk_full,
+            ) from e
+
+    def ingest(self, documents: Sequence[Document], *, progress: Progress = _quiet) -> IngestReport:
+        return self.apply(upserts=documents, progress=progress)
+
+    def remove(self, doc_id: str) -> IngestReport:
+        return self.apply(removals=[doc_id])
+
+    def reindex(self, *, progress: Progress = _quiet) -> IngestReport:
+        """Re-embed every stored document with the configured model (after a model change)."""
+        with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
+            version = self.store.current()
+            if version is None:
+                return IngestReport()
+            catalog = CatalogReader(self.store.path_of(version) / CATALOG)
+            try:
+                documents = catalog.load_documents()
+            finally:
+                catalog.close()
+            empty = Snapshot.empty(model_id=self.embedder.model_id, dim=self.embedder.dim)
+            report = build_version(
+                self.store,
+                empty,
+                upserts=documents,
+                embedder=self.embedder,
+                options=self.options,
+                progress=progress,
+                force=True,
+            )
+            with self._swap_lock:
+                self._install(self._load_current(), self.store.pointer_stamp())
+        return report

@@ -1,0 +1,102 @@
+"""Any sentence-transformers model: a hub name (when the hub is reachable) or a local directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embedders.base import ProgressFn, as_unit_rows
+
+logger = logging.getLogger(__name__)
+
+# Models trained with instruction prefixes but whose configuration carries no prompts.
+_KNOWN_PREFIXES = {"e5": ("query: ", "passage: ")}
+
+
+class SentenceTransformerEmbedder:
+    """Wraps ``SentenceTransformer``; uses the model's own query/passage prompts when it has them.
+
+    ``model_id`` defaults to the model name; a local conversion of a published model may pass
+    the published name so indexes built with either are interchangeable.
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        model_id: str | None = None,
+        batch_size: int = 32,
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> None:
+        self.model_name = str(model)
+        self.model_id = model_id or self.model_name
+        self.batch_size = batch_size
+        self.device = device
+        self.threads = threads
+        self._model: Any = None
+        self._dim: int | None = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:  # pragma: no cover - dependencies of the package
+            raise ImportError("this embedder needs `pip install sentence-transformers torch==2.13.0`") from e
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            self._model = SentenceTransformer(self.model_name, device=self.device)
+        except OSError as e:
+            raise OSError(
+                f"cannot load the sentence-transformers model {self.model_name!r}: {e}. "
+                "Give a local model directory, or a hub name on a machine that can reach the hub."
+            ) from e
+        self._dim = int(self._model.get_sentence_embedding_dimension())
+        logger.info("loaded sentence-transformers model %s (%d-d)", self.model_name, self._dim)
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        self.warm_up()
+        assert self._dim is not None
+        return self._dim
+
+    def _prompts(self) -> tuple[str, str]:
+        prompts = getattr(self._model, "prompts", {}) or {}
+        if "query" in prompts:
+            return prompts["query"], prompts.get("passage", prompts.get("document", ""))
+        for key, pair in _KNOWN_PREFIXES.items():
+            if key in self.model_name.lower():
+                return pair
+        return "", ""
+
+    def _encode(self, texts: Sequence[str], prefix: str, progress: ProgressFn | None) -> np.ndarray:
+        self.warm_up()
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        step = self.batch_size * 4  # report progress every few batches
+        for start in range(0, len(texts), step):
+            batch = [prefix + t for t in texts[start : start + step]]
+            out[start : start + len(batch)] = self._model.encode(
+                batch,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if progress is not None:
+                progress(len(batch))
+        return as_unit_rows(out)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.warm_up()
+        return self._encode(texts, self._prompts()[0], None)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
+        self.warm_up()
+        return self._encode(texts, self._prompts()[1], progress)

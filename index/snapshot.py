@@ -1,0 +1,154 @@
+"""One published index version, loaded and immutable: what every query reads from."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.analyzer import ANALYZER_VERSION
+from index.catalog import CatalogReader
+from index.dense import DenseIndex
+from index.errors import IndexCorrupt, ModelMismatch
+from index.lexical import LexicalIndex
+from index.sentences import SentenceVectors
+from ingest.arabic import NORMALISER_VERSION
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CATALOG = "catalog.sqlite"
+DENSE = "dense.faiss"
+LEXICAL = "lexical"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a version was built with and what it holds."""
+
+    model_id: str
+    dim: int
+    normaliser: str = NORMALISER_VERSION
+    analyzer: str = ANALYZER_VERSION
+    format: int = FORMAT_VERSION
+    created_at: str = ""
+    chunking: dict[str, Any] = field(default_factory=dict)
+    dense_kind: str = "flat"
+    chunks: int = 0
+    sentence_vectors: int = 0
+    next_chunk_id: int = 0
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as e:
+            raise IndexCorrupt(f"cannot read the index manifest {path}: {e}") from e
+
+    def check_compatible(self, *, model_id: str, dim: int) -> None:
+        """Raise :class:`ModelMismatch` unless this version can be queried with ``model_id``."""
+        problems = []
+        if self.model_id != model_id or self.dim != dim:
+            problems.append(
+                f"it was built with the model {self.model_id!r} ({self.dim}-d) but marja is "
+                f"configured with {model_id!r} ({dim}-d)"
+            )
+        if self.normaliser != NORMALISER_VERSION or self.analyzer != ANALYZER_VERSION:
+            problems.append(
+                f"it was built with text analysis {self.normaliser}/{self.analyzer}, "
+                f"this version of marja uses {NORMALISER_VERSION}/{ANALYZER_VERSION}"
+            )
+        if self.format != FORMAT_VERSION:
+            problems.append(f"its format is {self.format}, this marja reads {FORMAT_VERSION}")
+        if problems:
+            raise ModelMismatch(
+                "the index cannot be used: "
+                + "; ".join(problems)
+                + ". Re-index with `marja reindex` (re-embeds the stored documents) or set "
+                "MARJA_MODEL back to the model the index was built with."
+            )
+
+
+class Snapshot:
+    """A loaded version: manifest, catalog, dense and lexical indexes, sentence vectors.
+
+    Nothing in it changes after loading; an ingest publishes a new version instead.
+    """
+
+    def __init__(
+        self,
+        *,
+        version: str | None,
+        path: Path | None = None,
+        manifest: Manifest,
+        catalog: CatalogReader | None,
+        dense: DenseIndex,
+        lexical: LexicalIndex,
+        sentences: SentenceVectors,
+    ) -> None:
+        self.version = version
+        self.path = path
+        self.manifest = manifest
+        self.catalog = catalog
+        self.dense = dense
+        self.lexical = lexical
+        self.sentences = sentences
+
+    @classmethod
+    def empty(cls, *, model_id: str, dim: int) -> Snapshot:
+        return cls(
+            version=None,
+            manifest=Manifest(model_id=model_id, dim=dim),
+            catalog=None,
+            dense=DenseIndex.build(np.zeros(0, np.int64), np.zeros((0, dim)), dim=dim, hnsw_threshold=1),
+            lexical=LexicalIndex.build(np.zeros(0, np.int64), [], []),
+            sentences=SentenceVectors.empty(dim),
+        )
+
+    @classmethod
+    def load(cls, path: Path, *, version: str, model_id: str, dim: int) -> Snapshot:
+        manifest = Manifest.read(path / MANIFEST)
+        manifest.check_compatible(model_id=model_id, dim=dim)
+        try:
+            snapshot = cls(
+                version=version,
+                path=path,
+                manifest=manifest,
+                catalog=CatalogReader(path / CATALOG),
+                dense=DenseIndex.load(path / DENSE),
+                lexical=LexicalIndex.load(path / LEXICAL),
+                sentences=SentenceVectors.load(path),
+            )
+        except (OSError, RuntimeError, ValueError) as e:
+            raise IndexCorrupt(f"cannot load index version {path}: {e}") from e
+        if len(snapshot.dense) != manifest.chunks or len(snapshot.lexical) != manifest.chunks:
+            raise IndexCorrupt(
+                f"index version {path} is inconsistent: manifest says {manifest.chunks} chunks, "
+                f"dense has {len(snapshot.dense)}, lexical has {len(snapshot.lexical)}"
+            )
+        logger.info(
+            "loaded index %s: %d documents, %d chunks (%s)",
+            version,
+            len(manifest.documents),
+            manifest.chunks,
+            manifest.dense_kind,
+        )
+        return snapshot
+
+    @property
+    def is_empty(self) -> bool:
+        return self.catalog is None or self.manifest.chunks == 0
+
+    def close(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()

@@ -1,0 +1,154 @@
+"""Index versions on disk: one directory per version, published atomically.
+
+Layout under the data directory::
+
+    index/CURRENT              name of the published version (replaced atomically)
+    index/versions/v000007/    manifest.json, catalog.sqlite, dense.faiss, lexical/, sentences.npy
+    index/versions/.tmp-*/     a version being written; never read, removed when found stale
+    index/write.lock           held by the one process writing a version
+
+A writer builds a complete version in a temporary directory, flushes it to disk, renames it into
+place and only then replaces ``CURRENT``. A crash at any point leaves ``CURRENT`` naming a complete
+version; readers never see a partial one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from index.errors import IndexBusy
+
+logger = logging.getLogger(__name__)
+
+_VERSION = re.compile(r"^v(\d{6,})$")
+KEEP_VERSIONS = 2
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file and directory under ``path`` to stable storage."""
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class IndexStore:
+    """The versioned index directory of one data directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions = root / "versions"
+        self._pointer = root / "CURRENT"
+        self._lock = FileLock(str(root / "write.lock"))
+
+    def ensure(self) -> None:
+        self.versions.mkdir(parents=True, exist_ok=True)
+
+    def current(self) -> str | None:
+        """The published version's name, or None when nothing was ever published."""
+        try:
+            name = json.loads(self._pointer.read_text())["version"]
+        except FileNotFoundError:
+            return None
+        return str(name)
+
+    def pointer_stamp(self) -> tuple[int, int] | None:
+        """A cheap fingerprint of ``CURRENT``, to notice another process's publish."""
+        try:
+            st = self._pointer.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def path_of(self, version: str) -> Path:
+        return self.versions / version
+
+    @contextlib.contextmanager
+    def write_lock(self, *, timeout: float) -> Iterator[None]:
+        """Serialise writers across threads and processes."""
+        self.ensure()
+        try:
+            with self._lock.acquire(timeout=timeout):
+                self._remove_stale_temporaries()
+                yield
+        except Timeout as e:
+            raise IndexBusy(
+                f"another ingest is running (waited {timeout:.0f} s for {self._lock.lock_file})"
+            ) from e
+
+    def new_version_dir(self) -> Path:
+        path = self.versions / f".tmp-{uuid.uuid4().hex}"
+        path.mkdir(parents=True)
+        return path
+
+    def publish(self, tmp: Path) -> str:
+        """Make the finished version in ``tmp`` the current one; returns its name."""
+        fsync_tree(tmp)
+        name = f"v{self._last_number() + 1:06d}"
+        final = self.versions / name
+        os.rename(tmp, final)
+        _fsync_dir(self.versions)
+        write_atomic(self._pointer, json.dumps({"version": name}).encode())
+        logger.info("published index version %s", name)
+        self._remove_old_versions(keep=name)
+        return name
+
+    def discard(self, tmp: Path) -> None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def _numbers(self) -> list[int]:
+        if not self.versions.exists():
+            return []
+        return sorted(int(m.group(1)) for p in self.versions.iterdir() if (m := _VERSION.match(p.name)))
+
+    def _last_number(self) -> int:
+        numbers = self._numbers()
+        return numbers[-1] if numbers else 0
+
+    def _remove_stale_temporaries(self) -> None:
+        # Called with the write lock held: no other writer can own a temporary directory.
+        for p in self.versions.glob(".tmp-*"):
+            logger.warning("removing %s left by an interrupted ingest", p)
+            shutil.rmtree(p, ignore_errors=True)
+
+    def _remove_old_versions(self, *, keep: str) -> None:
+        """Delete all but the newest versions. Readers that still have an old version open keep
+        working: their files stay readable until closed (POSIX unlink semantics)."""
+        numbers = self._numbers()
+        for n in numbers[:-KEEP_VERSIONS]:
+            name = f"v{n:06d}"
+            if name != keep:
+                shutil.rmtree(self.versions / name, ignore_errors=True)

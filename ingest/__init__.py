@@ -1,0 +1,1 @@
+"""Loading documents, Arabic-aware normalisation and structure-aware chunking."""

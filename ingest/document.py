@@ -1,0 +1,122 @@
+"""The two records that flow through marja: a document and the chunks cut from it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.errors import InvalidDocumentId
+
+DOC_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+MAX_DOC_ID_LENGTH = 128
+
+
+def validate_doc_id(doc_id: str) -> str:
+    """Return ``doc_id`` if it is a valid slug, else raise :class:`InvalidDocumentId`."""
+    if not DOC_ID_PATTERN.fullmatch(doc_id) or ".." in doc_id:
+        shown = doc_id if len(doc_id) <= 60 else doc_id[:60] + "…"
+        raise InvalidDocumentId(
+            f"invalid document id {shown!r}: use 1-{MAX_DOC_ID_LENGTH} lower-case letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return doc_id
+
+
+def slugify(name: str) -> str:
+    """Turn a file stem or title into a document id (``2025 Brief.pdf`` → ``2025-brief``)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower()).strip("-._")
+    if not slug:
+        slug = "doc-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    return slug[:MAX_DOC_ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A whole document as loaded: the text citations point into, and its metadata.
+
+    ``pages`` holds the character offset where each page starts (page 1 first) for formats
+    that have pages; it is empty otherwise.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    lang: str
+    kind: str = "source"
+    source_url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate_doc_id(self.doc_id)
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything that affects the index: an unchanged hash means no re-embedding."""
+        payload = json.dumps(
+            {
+                "title": self.title,
+                "text": self.text,
+                "lang": self.lang,
+                "kind": self.kind,
+                "source_url": self.source_url,
+                "metadata": self.metadata,
+                "pages": list(self.pages),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset``, or None for formats without pages."""
+        if not self.pages:
+            return None
+        page = 0
+        for i, start in enumerate(self.pages):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+def embedding_text(context: str, text: str) -> str:
+    """What the embedder and the lexical index see for a chunk: its context, then its text."""
+    return f"{context}\n{text}" if context else text
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: ``document.text[start:end] == text`` always holds.
+
+    ``sentences`` are (start, end) document offsets of the chunk's sentences, used to
+    highlight the sentence that answers a question. ``context`` is the document title and the
+    headings the chunk sits under; it is embedded and indexed with the chunk but is not part of
+    the cited text.
+    """
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    context: str = ""
+    lang: str = "und"
+    years: tuple[int, ...] = ()
+    page: int | None = None
+    sentences: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def embedding_text(self) -> str:
+        return embedding_text(self.context, self.text)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.embedding_text.encode("utf-8")).hexdigest()

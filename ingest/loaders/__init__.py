@@ -1,0 +1,133 @@
+"""Turn files (or posted text) into :class:`~ingest.document.Document` records.
+
+One module per format; :data:`LOADERS` maps file suffixes to them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ingest.document import Document, slugify, validate_doc_id
+from ingest.errors import DocumentTooLarge, InvalidDocument, UnsupportedDocument
+from ingest.language import UNDETERMINED, detect_language
+from ingest.loaders.base import LoadedText, check_size
+from ingest.loaders.docx import load_docx_bytes
+from ingest.loaders.html import load_html_bytes
+from ingest.loaders.pdf import load_pdf_bytes
+from ingest.loaders.text import load_text_bytes
+
+logger = logging.getLogger(__name__)
+
+Loader = Callable[..., LoadedText]
+
+LOADERS: dict[str, Loader] = {
+    ".md": load_text_bytes,
+    ".markdown": load_text_bytes,
+    ".txt": load_text_bytes,
+    ".text": load_text_bytes,
+    ".html": load_html_bytes,
+    ".htm": load_html_bytes,
+    ".pdf": load_pdf_bytes,
+    ".docx": load_docx_bytes,
+}
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(LOADERS)
+
+
+def _first_line_title(text: str) -> str:
+    if m := _HEADING_LINE.search(text):
+        return m.group(1)
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:120]
+    return ""
+
+
+def build_document(
+    loaded: LoadedText,
+    *,
+    source: str,
+    doc_id: str | None = None,
+    title: str | None = None,
+    lang: str | None = None,
+    kind: str | None = None,
+    source_url: str | None = None,
+) -> Document:
+    """Combine a loader's text and metadata with explicit overrides into a Document."""
+    meta: dict[str, Any] = dict(loaded.metadata)
+    if not loaded.text.strip():
+        raise InvalidDocument("the document has no text", source=source)
+    doc_id = doc_id or meta.pop("doc_id", None) or slugify(Path(source).stem)
+    title = title or meta.pop("title", None) or _first_line_title(loaded.text) or doc_id
+    lang = lang or meta.pop("language", None) or meta.pop("lang", None)
+    if not lang:
+        lang = detect_language(loaded.text[:4000])
+        if lang == UNDETERMINED:
+            raise InvalidDocument("the document has no words to index", source=source)
+    kind = kind or meta.pop("kind", None) or "source"
+    source_url = source_url or meta.pop("source_url", None) or meta.pop("url", None)
+    for key in ("doc_id", "title", "language", "lang", "kind", "source_url", "url"):
+        meta.pop(key, None)
+    return Document(
+        doc_id=validate_doc_id(str(doc_id)),
+        title=str(title),
+        text=loaded.text,
+        lang=str(lang),
+        kind=str(kind),
+        source_url=str(source_url) if source_url else None,
+        metadata=meta,
+        pages=loaded.pages,
+    )
+
+
+def load_bytes(
+    data: bytes, *, filename: str, max_bytes: int = DEFAULT_MAX_BYTES, **overrides: Any
+) -> Document:
+    """Load an uploaded or read file by its name's suffix."""
+    suffix = Path(filename).suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise UnsupportedDocument(
+            f"unsupported file type {suffix or '(none)'!r}; supported: " + ", ".join(supported_suffixes()),
+            source=filename,
+        )
+    check_size(data, source=filename, max_bytes=max_bytes)
+    return build_document(loader(data, source=filename), source=filename, **overrides)
+
+
+def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Load one file; raises :class:`InvalidDocument` (naming the file) when it cannot."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise InvalidDocument(f"cannot read: {e.strerror}", source=str(path)) from e
+    if size > max_bytes:
+        raise DocumentTooLarge(f"{size:,} bytes is over the limit of {max_bytes:,} bytes", source=str(path))
+    with path.open("rb") as f:
+        data = f.read(max_bytes + 1)
+    return load_bytes(data, filename=str(path), max_bytes=max_bytes)
+
+
+def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named directly, and every supported file under named folders (sorted, no dotfiles)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.is_file() and child.suffix.lower() in LOADERS:
+                    yield child
+                elif child.is_file():
+                    logger.info("skipping %s: unsupported file type", child)
+        else:
+            yield path

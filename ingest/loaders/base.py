@@ -1,0 +1,64 @@
+"""What every loader shares: size limits, strict UTF-8 decoding and front matter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ingest.errors import DocumentTooLarge, InvalidDocument
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    """A loader's output before it becomes a :class:`~ingest.document.Document`."""
+
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()
+
+
+def check_size(data: bytes, *, source: str, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise DocumentTooLarge(f"{len(data):,} bytes is over the limit of {max_bytes:,} bytes", source=source)
+    if not data.strip():
+        raise InvalidDocument("the file is empty", source=source)
+
+
+def decode_utf8(data: bytes, *, source: str) -> str:
+    """Decode strictly as UTF-8 (a BOM is allowed); anything else is a clear error."""
+    if b"\x00" in data[:8192]:
+        raise InvalidDocument("this looks like a binary file, not text", source=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidDocument(
+            f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            "save the file as UTF-8 and ingest it again",
+            source=source,
+        ) from e
+    return clean_text(text)
+
+
+def clean_text(text: str) -> str:
+    """Unify line ends and drop control characters, so offsets are stable across platforms."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def split_front_matter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
+    """Split a leading ``---`` YAML block from the body; returns (metadata, body)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group("yaml") or "") or {}
+    except yaml.YAMLError as e:
+        raise InvalidDocument(f"the front matter is not valid YAML: {e}", source=source) from e
+    if not isinstance(meta, dict):
+        raise InvalidDocument("the front matter must be a YAML mapping", source=source)
+    return {str(k): v for k, v in meta.items()}, text[match.end() :]

@@ -1,0 +1,95 @@
+"""Assembles the FastAPI application; routes live in :mod:`service.routes`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from index.builder import BuildOptions
+from index.collection import Collection
+from index.embedders.factory import create_embedder
+from service.errors import install_error_handlers
+from service.limits import BodySizeLimit, RateLimit
+from service.routes import ask, documents, health, widget
+from service.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Ask questions in Arabic or English and get **cited passages**: every passage comes with the
+document and the character offsets it was taken from, so `GET /documents/{doc_id}` can show it in
+context (`text[start:end]` is the passage).
+
+اطرح سؤالك بالعربية أو بالإنجليزية لتحصل على مقاطع موثقة بمصادرها.
+"""
+
+
+def build_collection(settings: Settings) -> Collection:
+    """The collection the settings describe, with its embedder (loaded lazily)."""
+    return Collection(
+        settings.data_dir,
+        create_embedder(settings.model, models_dir=settings.data_dir / "models"),
+        options=BuildOptions(
+            hnsw_threshold=settings.hnsw_threshold, sentence_vectors=settings.sentence_vectors
+        ),
+        lock_timeout=settings.lock_timeout_s,
+    )
+
+
+def create_app(settings: Settings | None = None, *, collection: Collection | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "collection", None) is None:
+            app.state.collection = build_collection(settings)
+        coll: Collection = app.state.collection
+        warm_up = getattr(coll.embedder, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+        snapshot = coll.snapshot()  # fails fast on an index built with another model
+        logger.info(
+            "serving %d documents (%s) with %s",
+            len(snapshot.manifest.documents),
+            snapshot.version or "empty index",
+            coll.embedder.model_id,
+        )
+        yield
+
+    app = FastAPI(
+        title="marja",
+        summary="Cited passages for Arabic and English questions",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.collection = collection
+    install_error_handlers(app)
+    upload_paths = ("/documents",)
+
+    def body_limit(path: str) -> int:
+        if path.startswith(upload_paths):
+            return settings.max_upload_bytes + 64 * 1024  # the file plus multipart framing
+        return settings.max_request_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=body_limit)
+    if settings.rate_limit != "off":
+        app.add_middleware(RateLimit, rate=settings.rate_limit, paths=frozenset({"/ask"}))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            max_age=600,
+        )
+    app.include_router(ask.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+    app.include_router(widget.router)
+    return app

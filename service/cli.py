@@ -1,0 +1,310 @@
+"""The ``marja`` command: ingest, serve, ask, ls, rm, reindex."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from index.builder import IngestReport, Progress
+from index.catalog import Filters
+from index.collection import Collection
+from ingest.document import Document
+from ingest.errors import InvalidDocument, MarjaError
+from ingest.loaders import iter_source_files, load_file
+from service.settings import Settings
+
+logger = logging.getLogger("marja")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "model", None):
+        overrides["model"] = args.model
+    return Settings(**overrides)
+
+
+class _Bar:
+    """A tqdm progress bar per stage, on stderr, only when it is a terminal."""
+
+    def __init__(self) -> None:
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = tqdm(
+                total=total,
+                desc=stage,
+                unit="text" if stage == "embed" else "step",
+                file=sys.stderr,
+                disable=None,
+                leave=False,
+            )
+            self._bars[stage] = bar
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def _collection(settings: Settings) -> Collection:
+    from service.app import build_collection
+
+    return build_collection(settings)
+
+
+def _load_all(paths: Sequence[Path], max_bytes: int) -> tuple[list[Document], list[str]]:
+    documents, errors = [], []
+    for path in iter_source_files(paths):
+        try:
+            documents.append(load_file(path, max_bytes=max_bytes))
+        except InvalidDocument as e:
+            errors.append(str(e))
+            logger.error("%s", e)
+    return documents, errors
+
+
+def _print_report(report: IngestReport) -> None:
+    parts = [
+        f"{len(report.added)} added",
+        f"{len(report.replaced)} replaced",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.removed:
+        parts.append(f"{len(report.removed)} removed")
+    print(
+        f"{', '.join(parts)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
+        f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
+    )
+
+
+def ingest_paths(
+    collection: Collection, paths: Sequence[Path], *, max_bytes: int, progress: Progress
+) -> tuple[IngestReport, list[str]]:
+    for path in paths:
+        if not path.exists():
+            raise InvalidDocument("no such file or folder", source=str(path))
+    documents, errors = _load_all(paths, max_bytes)
+    report = collection.ingest(documents, progress=progress)
+    return report, errors
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    bar = _Bar()
+    try:
+        report, errors = ingest_paths(
+            _collection(settings), args.paths, max_bytes=settings.max_upload_bytes, progress=bar
+        )
+    finally:
+        bar.close()
+    _print_report(report)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    collection = _collection(_settings(args))
+    report = collection.apply(removals=args.doc_ids)
+    _print_report(report)
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    docs = _collection(_settings(args)).documents()
+    if args.json:
+        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
+        return 0
+    for d in docs:
+        print(f"{d.doc_id}\t{d.lang}\t{d.kind}\t{d.chunk_count} chunks\t{d.title}")
+    if not docs:
+        print("(no documents)", file=sys.stderr)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    bar = _Bar()
+    try:
+        report = _collection(_settings(args)).reindex(progress=bar)
+    finally:
+        bar.close()
+    _print_report(report)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    collection = _collection(_settings(args))
+    answer = collection.ask(
+        args.question,
+        top_k=args.top_k,
+        filters=Filters(year=args.year, lang=args.lang, doc_id=args.doc_id, kind=args.kind),
+    )
+    if args.json:
+        out = {
+            "question": answer.question,
+            "language": answer.language,
+            "passages": [
+                {
+                    "rank": rank,
+                    "text": h.stored.chunk.text,
+                    "score": round(h.score, 6),
+                    "citation": {
+                        "doc_id": h.stored.chunk.doc_id,
+                        "title": h.stored.title,
+                        "start": h.stored.chunk.start,
+                        "end": h.stored.chunk.end,
+                        "page": h.stored.chunk.page,
+                        "source_url": h.stored.source_url,
+                    },
+                    "highlights": [{"start": s, "end": e} for s, e in h.highlights],
+                }
+                for rank, h in enumerate(answer.hits, start=1)
+            ],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    if not answer.hits:
+        print("no passages found", file=sys.stderr)
+        return 0
+    for rank, h in enumerate(answer.hits, start=1):
+        c = h.stored.chunk
+        page = f", page {c.page}" if c.page else ""
+        print(f"[{rank}] {h.stored.title} ({c.doc_id}, {c.start}-{c.end}{page})  score {h.score:.3f}")
+        print(f"    {c.text.strip()}\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(args)
+    collection = _collection(settings)
+    if not args.no_ingest and collection.snapshot().is_empty and settings.corpus_dir:
+        print(f"the index is empty: indexing {settings.corpus_dir} first", file=sys.stderr)
+        bar = _Bar()
+        try:
+            report, errors = ingest_paths(
+                collection, [settings.corpus_dir], max_bytes=settings.max_upload_bytes, progress=bar
+            )
+        finally:
+            bar.close()
+        _print_report(report)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+    app = create_app(settings, collection=collection)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the index lives (default: $MARJA_DATA_DIR or ~/.local/share/marja)",
+    )
+    common.add_argument(
+        "--model",
+        default=None,
+        help="embedding model (default: $MARJA_MODEL or the bundled default)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    parser = argparse.ArgumentParser(
+        prog="marja",
+        description="Cited passages for Arabic and English questions.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", parents=[common], help="add or update documents (files or folders)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-ingest", action="store_true", help="do not index the corpus when the index is empty")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("ask", parents=[common], help="ask a question from the command line")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
+    p.add_argument("--year", type=int)
+    p.add_argument("--lang")
+    p.add_argument("--doc-id")
+    p.add_argument("--kind")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("ls", parents=[common], help="list documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("rm", parents=[common], help="remove documents")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.set_defaults(func=cmd_rm)
+
+    p = sub.add_parser("reindex", parents=[common], help="re-embed every document (after a model change)")
+    p.set_defaults(func=cmd_reindex)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        settings = _settings(args)
+    except ValidationError as e:
+        for err in e.errors():
+            name = "MARJA_" + "_".join(str(p) for p in err["loc"]).upper()
+            print(f"marja: invalid setting {name}: {err['msg']}", file=sys.stderr)
+        return 2
+    quiet = args.command in ("ask", "ls")  # their output is the answer; logs only on trouble
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else max(level, logging.WARNING) if quiet else level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faiss.loader", "bm25s", "httpx", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except MarjaError as e:
+        print(f"marja: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

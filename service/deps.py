@@ -1,0 +1,71 @@
+"""Shared FastAPI dependencies, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from index.collection import Collection
+from service.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_collection(request: Request) -> Collection:
+    return request.app.state.collection  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+CollectionDep = Annotated[Collection, Depends(get_collection)]
+
+
+def _presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def _matches(key: str | None, keys: list[str]) -> bool:
+    """Constant-time comparison against every configured key (no early exit on a match)."""
+    if key is None:
+        return False
+    presented = key.encode("utf-8", "surrogatepass")
+    found = False
+    for candidate in keys:
+        found |= hmac.compare_digest(presented, candidate.encode("utf-8"))
+    return found
+
+
+def require_write_key(request: Request, settings: SettingsDep) -> None:
+    if not settings.api_keys:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "writes are disabled: no API key is configured (set MARJA_API_KEYS)",
+        )
+    if not _matches(_presented_key(request), settings.api_keys):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def require_read_key(request: Request, settings: SettingsDep) -> None:
+    if not settings.read_api_keys:
+        return
+    if not _matches(_presented_key(request), settings.read_api_keys + settings.api_keys):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "this deployment needs an API key to read (Authorization: Bearer KEY or X-API-Key: KEY)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+WriteAccess = Depends(require_write_key)
+ReadAccess = Depends(require_read_key)

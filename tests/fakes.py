@@ -1,0 +1,45 @@
+"""A small deterministic embedder for fast unit tests (never used by the product)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.analyzer import analyze
+from index.embedders.base import ProgressFn, as_unit_rows
+
+
+class FakeEmbedder:
+    """Bag-of-terms hashed into a small space: texts sharing terms get similar vectors.
+
+    Deterministic across runs and machines, fast, and good enough to test ranking plumbing.
+    """
+
+    model_id = "fake-hash-64"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.passages_embedded = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for term in analyze(text) or [text]:
+            h = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
+            v[int.from_bytes(h[:4], "little") % self.dim] += 1.0
+            v[int.from_bytes(h[4:], "little") % self.dim] += 0.5
+        if not v.any():
+            v[0] = 1.0
+        return v
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return as_unit_rows(np.stack([self._vector(t) for t in texts]).reshape(len(texts), self.dim))
+
+    def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
+        self.passages_embedded += len(texts)
+        if progress is not None:
+            progress(len(texts))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return as_unit_rows(np.stack([self._vector(t) for t in texts]))

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from index.catalog import Filters
+from index.collection import Collection
+from index.errors import DocumentNotFound, IndexWriteFailed, ModelMismatch
+from index.lexical import LexicalIndex
+from ingest.document import Document
+from tests.fakes import FakeEmbedder
+
+
+def make(doc_id: str, text: str, lang: str = "en", **kw: object) -> Document:
+    return Document(doc_id=doc_id, title=kw.pop("title", doc_id), text=text, lang=lang, **kw)  # type: ignore[arg-type]
+
+
+def test_ingest_publishes_a_version_with_a_manifest(corpus_collection: Collection) -> None:
+    store = corpus_collection.store
+    version = store.current()
+    assert version is not None
+    manifest = json.loads((store.path_of(version) / "manifest.json").read_text())
+    assert manifest["model_id"] == "fake-hash-64" and manifest["dim"] == 64
+    assert manifest["normaliser"] and manifest["analyzer"]
+    docs = {d["doc_id"]: d for d in manifest["documents"]}
+    assert "un-regional-organizations" in docs
+    assert all(len(d["content_hash"]) == 64 and d["chunks"] > 0 for d in docs.values())
+    assert manifest["chunks"] == sum(d["chunks"] for d in docs.values())
+
+
+def test_same_ingest_twice_changes_nothing(
+    corpus_collection: Collection, corpus_documents: list[Document], fake_embedder: FakeEmbedder
+) -> None:
+    version = corpus_collection.store.current()
+    embedded = fake_embedder.passages_embedded
+    report = corpus_collection.ingest(corpus_documents)
+    assert not report.changed and report.chunks_embedded == 0
+    assert corpus_collection.store.current() == version
+    assert fake_embedder.passages_embedded == embedded
+
+
+def test_changed_document_reembeds_only_changed_chunks(
+    collection: Collection, fake_embedder: FakeEmbedder
+) -> None:
+    text = "- First event in 2017 in Djibouti.\n- Second event in 2019 in Brussels.\n- Third event in 2021 online."
+    collection.ingest([make("events", text)])
+    before = fake_embedder.passages_embedded
+    report = collection.ingest([make("events", text.replace("Brussels", "Nairobi"))])
+    assert report.replaced == ["events"]
+    assert (report.chunks_embedded, report.chunks_reused) == (1, 2)
+    assert fake_embedder.passages_embedded - before == 1
+    hits = collection.ask("event in Nairobi", top_k=1).hits
+    assert "Nairobi" in hits[0].stored.chunk.text
+
+
+def test_removed_document_is_gone_from_both_indexes(corpus_collection: Collection) -> None:
+    question = "fifth biennial meeting Djibouti"
+    assert corpus_collection.ask(question, top_k=1).hits[0].stored.chunk.doc_id == (
+        "summary-2017-fifth-biennial-meeting-djibouti"
+    )
+    corpus_collection.remove("summary-2017-fifth-biennial-meeting-djibouti")
+    snapshot = corpus_collection.snapshot()
+    ids = set(snapshot.dense.all_ids())
+    assert ids == set(snapshot.lexical.ids)
+    assert all(
+        s.chunk.doc_id != "summary-2017-fifth-biennial-meeting-djibouti"
+        for s in snapshot.catalog.chunks(ids).values()
+    )
+    hits = corpus_collection.ask(question, top_k=20).hits
+    assert all(h.stored.chunk.doc_id != "summary-2017-fifth-biennial-meeting-djibouti" for h in hits)
+    with pytest.raises(DocumentNotFound):
+        corpus_collection.remove("summary-2017-fifth-biennial-meeting-djibouti")
+
+
+def test_every_citation_round_trips(corpus_collection: Collection) -> None:
+    for question in (
+        "Which organizations attended in 2017?",
+        "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟",
+    ):
+        for hit in corpus_collection.ask(question, top_k=10).hits:
+            _, text = corpus_collection.document(hit.stored.chunk.doc_id)
+            assert text[hit.stored.chunk.start : hit.stored.chunk.end] == hit.stored.chunk.text
+            for s, e in hit.highlights:
+                assert hit.stored.chunk.start <= s < e <= hit.stored.chunk.end
+
+
+def test_filters(corpus_collection: Collection) -> None:
+    q = "meeting of regional organizations"
+    assert {
+        h.stored.chunk.lang for h in corpus_collection.ask(q, top_k=50, filters=Filters(lang="ar")).hits
+    } == {"ar"}
+    assert {
+        h.stored.kind for h in corpus_collection.ask(q, top_k=50, filters=Filters(kind="summary")).hits
+    } == {"summary"}
+    year_hits = corpus_collection.ask(q, top_k=50, filters=Filters(year=2018)).hits
+    assert year_hits and all(2018 in h.stored.chunk.years for h in year_hits)
+    doc_hits = corpus_collection.ask(q, top_k=50, filters=Filters(doc_id="summary-overview")).hits
+    assert {h.stored.chunk.doc_id for h in doc_hits} == {"summary-overview"}
+    assert corpus_collection.ask(q, filters=Filters(year=1999)).hits == []
+
+
+def test_year_in_either_digit_system_prefers_that_year(corpus_collection: Collection) -> None:
+    for question in ("meeting in ٢٠١٩", "meeting in 2019", "اجتماع عام ٢٠١٨", "اجتماع عام 2018"):
+        top = corpus_collection.ask(question, top_k=1).hits[0].stored.chunk
+        assert set(top.years) & {2018, 2019}, question
+
+
+def test_another_process_sees_a_new_version(
+    corpus_collection: Collection, fake_embedder: FakeEmbedder
+) -> None:
+    reader = Collection(corpus_collection.data_dir, fake_embedder)  # e.g. the running server
+    assert reader.ask("Zanzibar workshop").hits[0].stored.chunk.doc_id != "zanzibar"
+    writer = Collection(corpus_collection.data_dir, fake_embedder)  # e.g. `marja ingest`
+    writer.ingest([make("zanzibar", "A workshop on mediation was held in Zanzibar.")])
+    assert reader.ask("Zanzibar workshop").hits[0].stored.chunk.doc_id == "zanzibar"
+
+
+def test_failed_build_keeps_the_previous_version(
+    corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = corpus_collection.store.current()
+
+    def explode(*args: object, **kwargs: object) -> LexicalIndex:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(LexicalIndex, "build", explode)
+    with pytest.raises(IndexWriteFailed, match="disk full"):
+        corpus_collection.ingest([make("new", "Some new text about mediation.")])
+    assert corpus_collection.store.current() == version
+    assert not list(corpus_collection.store.versions.glob(".tmp-*"))
+    assert corpus_collection.ask("mediation").hits
+
+
+def test_stale_temporary_directory_is_removed(corpus_collection: Collection) -> None:
+    stale = corpus_collection.store.versions / ".tmp-left-by-a-crash"
+    stale.mkdir()
+    (stale / "dense.faiss").write_bytes(b"partial")
+    corpus_collection.ingest([make("new", "Some new text.")])
+    assert not stale.exists()
+
+
+def test_index_from_another_model_refuses_to_load(corpus_collection: Collection) -> None:
+    class OtherModel(FakeEmbedder):
+        model_id = "other-model"
+
+    chunks = corpus_collection.snapshot().manifest.chunks
+    other = Collection(corpus_collection.data_dir, OtherModel())
+    with pytest.raises(ModelMismatch, match=r"re-index|reindex"):
+        other.snapshot()
+    report = other.reindex()
+    assert report.chunks_total == chunks
+    assert other.ask("Djibouti").hits
+    with pytest.raises(ModelMismatch):  # and now the first model's collection refuses
+        corpus_collection.ask("Djibouti")
+
+
+def test_old_versions_are_pruned(collection: Collection) -> None:
+    for i in range(4):
+        collection.ingest([make(f"d{i}", f"text number {i}")])
+    names = sorted(p.name for p in collection.store.versions.iterdir())
+    assert names == ["v000003", "v000004"]
+
+
+def test_empty_collection_answers_nothing(collection: Collection) -> None:
+    assert collection.ask("anything").hits == []
+    assert collection.documents() == []
+
+
+def test_data_dir_is_created_with_the_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    data = tmp_path / "nested" / "data"
+    Collection(data, fake_embedder).ingest([make("a", "alpha text")])
+    assert (data / "index" / "CURRENT").exists()
+    assert os.listdir(data / "index" / "versions") == ["v000001"]

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.collection import Collection
+from tests.conftest import API_KEY, make_client
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def test_ask_returns_cited_passages(client: TestClient) -> None:
+    r = client.post(
+        "/ask", json={"question": "Which organizations attended the meeting in 2017?", "top_k": 3}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["language"] == "en" and body["question"].startswith("Which")
+    assert [p["rank"] for p in body["passages"]] == [1, 2, 3]
+    assert body["took_ms"] >= 0
+    top = body["passages"][0]
+    assert set(top["citation"]) >= {"doc_id", "title", "start", "end", "source_url", "page"}
+    assert top["highlights"]
+
+
+def test_every_citation_round_trips_through_get_document(client: TestClient) -> None:
+    for question in (
+        "Which organizations attended the meeting in 2017?",
+        "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟",
+    ):
+        body = client.post("/ask", json={"question": question, "top_k": 10}).json()
+        assert body["passages"]
+        for p in body["passages"]:
+            c = p["citation"]
+            doc = client.get(f"/documents/{c['doc_id']}").json()
+            assert doc["text"][c["start"] : c["end"]] == p["text"]
+            assert doc["title"] == c["title"]
+            for h in p["highlights"]:
+                assert c["start"] <= h["start"] < h["end"] <= c["end"]
+
+
+def test_arabic_question_is_detected(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟"}).json()
+    assert body["language"] == "ar"
+
+
+def test_filters_apply(client: TestClient) -> None:
+    body = client.post(
+        "/ask",
+        json={
+            "question": "regional organizations",
+            "top_k": 20,
+            "filters": {"lang": "ar", "year": 2017},
+        },
+    ).json()
+    assert body["passages"] and all(p["lang"] == "ar" for p in body["passages"])
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   \n\t "}, "empty"),
+        ({"question": "x" * 2001}, "over the limit of 2,000 characters"),
+        ({"question": "ok", "top_k": 0}, "top_k"),
+        ({"question": "ok", "top_k": -3}, "top_k"),
+        ({"question": "ok", "top_k": 10_000}, "top_k"),
+        ({"question": "ok", "top_k": "five"}, "top_k"),
+        ({"question": "ok", "filters": {"colour": "red"}}, "colour"),
+        ({"question": "ok", "filters": {"year": "last"}}, "year"),
+        ({"question": "ok", "extra": 1}, "extra"),
+        ({}, "question"),
+    ],
+)
+def test_bad_ask_requests_get_a_clear_422(client: TestClient, payload: dict, fragment: str) -> None:
+    r = client.post("/ask", json=payload)
+    assert r.status_code == 422, r.text
+    assert fragment in r.json()["detail"]
+
+
+def test_invalid_json_is_a_422(client: TestClient) -> None:
+    r = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "JSON" in r.json()["detail"] or "json" in r.json()["detail"]
+
+
+def test_documents_list_and_detail(client: TestClient) -> None:
+    listing = client.get("/documents").json()
+    ids = {d["doc_id"]: d for d in listing["documents"]}
+    assert (
+        ids["un-regional-organizations"]["lang"] == "ar" and ids["un-regional-organizations"]["chunks"] >= 5
+    )
+    assert listing["version"]
+    doc = client.get("/documents/summary-overview").json()
+    assert doc["kind"] == "summary" and doc["metadata"]["summary_of"] == "un-regional-organizations"
+    assert client.get("/documents/nope").status_code == 404
+
+
+@pytest.mark.parametrize("doc_id", ["..%2F..%2Fetc%2Fpasswd", "a" * 10_000, "UPPER", "with space"])
+def test_bad_document_ids_are_rejected(client: TestClient, doc_id: str) -> None:
+    r = client.get(f"/documents/{doc_id}")
+    assert r.status_code in (404, 422)
+    assert len(r.text) < 2000
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["documents"] == 7 and body["chunks"] > 0
+
+
+def test_openapi_has_examples_in_both_languages(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    text = str(schema["components"]["schemas"]["AskRequest"])
+    assert "2017" in text and "٢٠١٧" in text
+    assert client.get("/docs").status_code == 200
+
+
+# -- writes -------------------------------------------------------------------------------
+
+
+def test_writes_need_a_valid_key_and_change_nothing_without_one(client: TestClient) -> None:
+    payload = {"title": "Note", "text": "A workshop was held in Zanzibar in 2025.", "lang": "en"}
+    before = client.get("/documents").json()
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"X-API-Key": "wrong"},
+        {"Authorization": "Basic x"},
+    ):
+        assert client.post("/documents", json=payload, headers=headers).status_code == 401
+        assert client.put("/documents/note", json=payload, headers=headers).status_code == 401
+        assert client.delete("/documents/summary-overview", headers=headers).status_code == 401
+    assert client.get("/documents").json() == before
+
+
+def test_writes_are_disabled_without_configured_keys(corpus_collection: Collection) -> None:
+    with make_client(corpus_collection) as c:
+        r = c.post("/documents", json={"title": "t", "text": "x"}, headers=AUTH)
+        assert r.status_code == 403 and "MARJA_API_KEYS" in r.json()["detail"]
+
+
+def test_add_replace_delete_cycle(client: TestClient) -> None:
+    payload = {
+        "title": "Zanzibar note",
+        "text": "A workshop on mediation was held in Zanzibar in 2025.",
+        "lang": "en",
+        "kind": "summary",
+        "source_url": "https://example.org/z",
+    }
+    r = client.post("/documents", json=payload, headers=AUTH)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["doc_id"] == "zanzibar-note" and created["chunks"] == 1
+    # visible to the very next query
+    top = client.post("/ask", json={"question": "Where was the workshop in 2025?"}).json()["passages"][0]
+    assert top["citation"]["doc_id"] == "zanzibar-note"
+    assert top["citation"]["source_url"] == "https://example.org/z"
+    # a second POST with the same id conflicts
+    assert client.post("/documents", json=payload, headers=AUTH).status_code == 409
+    # PUT replaces
+    payload["text"] = "The workshop moved to Mombasa in 2025."
+    r = client.put("/documents/zanzibar-note", json=payload, headers={"X-API-Key": API_KEY})
+    assert r.status_code == 200
+    assert "Mombasa" in client.get("/documents/zanzibar-note").json()["text"]
+    # DELETE removes
+    assert client.delete("/documents/zanzibar-note", headers=AUTH).status_code == 204
+    assert client.get("/documents/zanzibar-note").status_code == 404
+    assert client.delete("/documents/zanzibar-note", headers=AUTH).status_code == 404
+
+
+def test_put_creates_when_missing(client: TestClient) -> None:
+    r = client.put("/documents/new-doc", json={"title": "New", "text": "نص جديد عن الوساطة"}, headers=AUTH)
+    assert r.status_code == 201 and r.json()["doc_id"] == "new-doc"
+    assert client.get("/documents/new-doc").json()["lang"] == "ar"
+
+
+def test_upload_a_markdown_file(client: TestClient) -> None:
+    md = "---\ntitle: موجز ٢٠٢٥\nkind: summary\n---\n\nعُقد الاجتماع الثامن في عام ٢٠٢٥ في عمّان.\n"
+    r = client.post(
+        "/documents", files={"file": ("brief-2025.md", md.encode(), "text/markdown")}, headers=AUTH
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["doc_id"] == "brief-2025"
+    doc = client.get("/documents/brief-2025").json()
+    assert doc["title"] == "موجز ٢٠٢٥" and doc["lang"] == "ar" and doc["kind"] == "summary"
+
+
+@pytest.mark.parametrize(
+    ("files", "status", "fragment"),
+    [
+        ({"file": ("a.exe", b"MZ\x00\x00", "application/octet-stream")}, 415, "unsupported"),
+        ({"file": ("a.txt", "نص".encode("cp1256"), "text/plain")}, 422, "UTF-8"),
+        ({"file": ("a.txt", b"", "text/plain")}, 422, "empty"),
+        ({"other": ("a.txt", b"text", "text/plain")}, 422, "file"),
+    ],
+)
+def test_bad_uploads(client: TestClient, files: dict, status: int, fragment: str) -> None:
+    r = client.post("/documents", files=files, headers=AUTH)
+    assert r.status_code == status, r.text
+    assert fragment in r.json()["detail"]
+
+
+def test_wrong_content_type_and_oversized_body(corpus_collection: Collection) -> None:
+    with make_client(corpus_collection, api_keys=[API_KEY], max_upload_bytes=2048) as c:
+        r = c.post("/documents", content=b"hello", headers={**AUTH, "content-type": "text/plain"})
+        assert r.status_code == 422 and "content type" in r.json()["detail"]
+        big = {"title": "big", "text": "x" * 5000}
+        r = c.post("/documents", json=big, headers=AUTH)
+        assert r.status_code == 413
+
+
+def test_cors_allow_list(corpus_collection: Collection) -> None:
+    with make_client(corpus_collection, cors_origins=["https://intranet.example.org"]) as c:
+        ok = c.options(
+            "/ask",
+            headers={
+                "Origin": "https://intranet.example.org",
+                "Access-Control-Request-Method": "POST",
+            },
+        )
+        assert ok.headers.get("access-control-allow-origin") == "https://intranet.example.org"
+        bad = c.options(
+            "/ask",
+            headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in bad.headers
+    with make_client(corpus_collection) as c:  # empty allow-list: same origin only, never *
+        r = c.post("/ask", json={"question": "x"}, headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_read_key_when_configured(corpus_collection: Collection) -> None:
+    with make_client(corpus_collection, read_api_keys=["reader-key-0123456789"], api_keys=[API_KEY]) as c:
+        assert c.post("/ask", json={"question": "Djibouti"}).status_code == 401
+        assert (
+            c.post(
+                "/ask", json={"question": "Djibouti"}, headers={"X-API-Key": "reader-key-0123456789"}
+            ).status_code
+            == 200
+        )
+        assert c.get("/documents", headers=AUTH).status_code == 200
+        assert c.get("/health").status_code == 200

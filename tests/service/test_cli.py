@@ -1,0 +1,80 @@
+"""The `marja` command, run in-process against a copy of the real default index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def data_dir(_default_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "cli-data"
+    shutil.copytree(_default_index, data)
+    monkeypatch.setenv("MARJA_DATA_DIR", str(data))
+    return data
+
+
+def test_ask_json_has_the_api_shape(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟", "--top-k", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["language"] == "ar" and len(out["passages"]) == 2
+    top = out["passages"][0]
+    assert {"doc_id", "title", "start", "end", "source_url"} <= set(top["citation"])
+    assert top["highlights"]
+
+
+def test_data_dir_flag_overrides_the_environment(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARJA_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert main(["ls", "--data-dir", str(data_dir)]) == 0
+    assert "un-regional-organizations" in capsys.readouterr().out
+
+
+def test_ingest_is_incremental_and_reports_bad_files(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "summaries"
+    folder.mkdir()
+    (folder / "2025-brief.md").write_text(
+        "---\ntitle: 2025 brief\nkind: summary\n---\n\nIn 2025 the eighth meeting was held in Amman.\n",
+        encoding="utf-8",
+    )
+    (folder / "broken.txt").write_bytes("نص".encode("cp1256"))
+    assert main(["ingest", str(folder)]) == 1  # one bad file: reported, the rest ingested
+    captured = capsys.readouterr()
+    assert "1 added" in captured.out and "broken.txt" in captured.err and "UTF-8" in captured.err
+
+    assert main(["ingest", str(folder / "2025-brief.md")]) == 0
+    assert "0 added, 0 replaced, 1 unchanged" in capsys.readouterr().out
+
+    assert main(["ask", "Where was the eighth meeting held?", "--top-k", "1"]) == 0
+    assert "Amman" in capsys.readouterr().out
+
+    assert main(["rm", "2025-brief"]) == 0
+    assert main(["ls"]) == 0
+    assert "2025-brief" not in capsys.readouterr().out
+
+
+def test_missing_path_and_unknown_document_are_clear_errors(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", "/no/such/file.md"]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["rm", "no-such-doc"]) == 1
+    assert "no-such-doc" in capsys.readouterr().err
+
+
+def test_invalid_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARJA_HNSW_THRESHOLD", "many")
+    assert main(["ls"]) == 2
+    assert "MARJA_HNSW_THRESHOLD" in capsys.readouterr().err
