@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from index.sentences import SentenceVectors
 from ingest.arabic import NORMALISER_VERSION
 
 logger = logging.getLogger(__name__)
+
+# Loads are rare; one at a time per process. numpy parses .npy headers with ast.literal_eval,
+# and CPython 3.11 can fail with "AST constructor recursion depth mismatch" when that runs in
+# several threads at once.
+_LOAD_LOCK = threading.Lock()
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -117,6 +123,11 @@ class Snapshot:
 
     @classmethod
     def load(cls, path: Path, *, version: str, model_id: str, dim: int) -> Snapshot:
+        with _LOAD_LOCK:
+            return cls._load(path, version=version, model_id=model_id, dim=dim)
+
+    @classmethod
+    def _load(cls, path: Path, *, version: str, model_id: str, dim: int) -> Snapshot:
         manifest = Manifest.read(path / MANIFEST)
         manifest.check_compatible(model_id=model_id, dim=dim)
         try:

@@ -52,6 +52,12 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
         if warm_up is not None:
             warm_up()
         snapshot = coll.snapshot()  # fails fast on an index built with another model
+        if not settings.api_keys:
+            logger.warning(
+                "write endpoints are disabled: no API key is configured. To enable them, set "
+                "MARJA_API_KEYS to a secret of 16+ characters, e.g. "
+                "MARJA_API_KEYS=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         logger.info(
             "serving %d documents (%s) with %s",
             len(snapshot.manifest.documents),
