@@ -274,7 +274,8 @@ class CatalogReader:
 
     def allowed_ids(self, filters: Filters) -> list[int]:
         """Ids of the chunks that pass ``filters``."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if filters.lang is not None:
             where.append("c.lang = ?")
             args.append(filters.lang)

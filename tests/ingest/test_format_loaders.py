@@ -7,7 +7,6 @@ import itertools
 import re
 import unicodedata
 import zipfile
-from pathlib import Path
 
 import docx
 import pytest
@@ -20,8 +19,8 @@ from ingest.chunking import chunk_document
 from ingest.document import Document
 from ingest.errors import InvalidDocument
 from ingest.loaders import load_bytes, supported_suffixes
+from tests.samples import ARABIC_FONT, make_pdf
 
-ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 needs_arabic_font = pytest.mark.skipif(
     not ARABIC_FONT.exists(),
     reason=f"{ARABIC_FONT} (Debian package fonts-dejavu-core) is missing: cannot make an Arabic PDF",
@@ -198,30 +197,9 @@ def test_bad_html_raises_a_clear_error_naming_the_file(data: bytes, message: str
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def _pdf(pages: list[list[tuple[str, str]]], *, title: str | None = None, arabic_font: bool = True) -> bytes:
-    """A PDF with one list of (alignment, paragraph) per page, like a real report: Arabic set
-    right-aligned with a shaping engine (contextual forms, lam-alef ligatures), paragraphs spaced.
-    """
-    pdf = FPDF()
-    if arabic_font:
-        pdf.add_font("dejavu", "", str(ARABIC_FONT))
-        pdf.set_font("dejavu", size=11)
-        pdf.set_text_shaping(True)
-    else:
-        pdf.set_font("helvetica", size=11)
-    if title:
-        pdf.set_title(title)
-    for paragraphs in pages:
-        pdf.add_page()
-        for align, paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph, align=align, new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(4)
-    return bytes(pdf.output())
-
-
 @needs_arabic_font
 def test_pdf_arabic_comes_out_in_logical_order_with_page_numbers() -> None:
-    data = _pdf(
+    data = make_pdf(
         [
             [("L", "Meeting report"), ("R", AR_PARAGRAPH), ("J", EN_PAGE_1)],
             [("R", AR_PAGE_2)],
@@ -253,7 +231,7 @@ def test_pdf_arabic_comes_out_in_logical_order_with_page_numbers() -> None:
 
 def test_pdf_pages_without_an_arabic_font() -> None:
     pages = [[("J", EN_PAGE_1)], [("L", "Second page: a short line."), ("J", EN_PAGE_3)], [("J", EN_PAGE_1)]]
-    d = load_bytes(_pdf(pages, arabic_font=False), filename="english.pdf")
+    d = load_bytes(make_pdf(pages, arabic_font=False), filename="english.pdf")
     assert _squash(EN_PAGE_1) in _squash(d.text) and _squash(EN_PAGE_3) in _squash(d.text)
     assert "Second page: a short line.\n" in d.text  # a short line is not joined to the next
     assert d.text[d.pages[1] :].startswith("Second page")
@@ -301,7 +279,7 @@ def test_bad_pdf_raises_a_clear_error_naming_the_file(data: bytes, message: str)
 
 
 def test_pdf_page_and_time_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = _pdf([[("L", "Page one.")], [("L", "Page two.")], [("L", "Page three.")]], arabic_font=False)
+    data = make_pdf([[("L", "Page one.")], [("L", "Page two.")], [("L", "Page three.")]], arabic_font=False)
     with pytest.raises(InvalidDocument, match="3 pages is over the limit of 2") as e:
         pdf_loader.load_pdf_bytes(data, source="long.pdf", max_pages=2)
     assert e.value.source == "long.pdf"
