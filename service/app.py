@@ -28,11 +28,15 @@ context (`text[start:end]` is the passage).
 """
 
 
-def build_collection(settings: Settings) -> Collection:
-    """The collection the settings describe, with its embedder (loaded lazily)."""
+def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
+    """The collection the settings describe, with its embedder (loaded lazily).
+
+    ``bulk_ingest`` lets the default embedder switch to its faster bulk engine for large ingests
+    (the CLI's ``ingest`` and ``reindex``); the server keeps the light engine.
+    """
     return Collection(
         settings.data_dir,
-        create_embedder(settings.model, models_dir=settings.data_dir / "models"),
+        create_embedder(settings.model, models_dir=settings.data_dir / "models", bulk=bulk_ingest),
         options=BuildOptions(
             hnsw_threshold=settings.hnsw_threshold, sentence_vectors=settings.sentence_vectors
         ),

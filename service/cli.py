@@ -64,10 +64,10 @@ class _Bar:
             bar.close()
 
 
-def _collection(settings: Settings) -> Collection:
+def _collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
     from service.app import build_collection
 
-    return build_collection(settings)
+    return build_collection(settings, bulk_ingest=bulk_ingest)
 
 
 def _load_all(paths: Sequence[Path], max_bytes: int) -> tuple[list[Document], list[str]]:
@@ -111,7 +111,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar = _Bar()
     try:
         report, errors = ingest_paths(
-            _collection(settings), args.paths, max_bytes=settings.max_upload_bytes, progress=bar
+            _collection(settings, bulk_ingest=True),
+            args.paths,
+            max_bytes=settings.max_upload_bytes,
+            progress=bar,
         )
     finally:
         bar.close()
@@ -143,7 +146,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     bar = _Bar()
     try:
-        report = _collection(_settings(args)).reindex(progress=bar)
+        report = _collection(_settings(args), bulk_ingest=True).reindex(progress=bar)
     finally:
         bar.close()
     _print_report(report)

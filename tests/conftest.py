@@ -76,13 +76,16 @@ def client(corpus_collection: Collection) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def default_embedder() -> Embedder:
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the default model's converted form is written (once per session)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def default_embedder(models_dir: Path) -> Embedder:
     from index.embedders.factory import create_embedder
 
-    embedder = create_embedder(
-        "default",
-        models_dir=Path(os.environ.get("MARJA_TEST_MODELS", "/tmp")) / "marja-test-models",
-    )
+    embedder = create_embedder("default", models_dir=models_dir)
     warm_up = getattr(embedder, "warm_up", None)
     if warm_up:
         warm_up()

@@ -58,7 +58,7 @@ class SentenceTransformerEmbedder:
                 f"cannot load the sentence-transformers model {self.model_name!r}: {e}. "
                 "Give a local model directory, or a hub name on a machine that can reach the hub."
             ) from e
-        self._dim = int(self._model.get_sentence_embedding_dimension())
+        self._dim = int(self._model.get_embedding_dimension())
         logger.info("loaded sentence-transformers model %s (%d-d)", self.model_name, self._dim)
 
     @property
