@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from ingest.loaders import iter_source_files, load_file
 from service.settings import Settings
 
 logger = logging.getLogger("marja")
+
+GRACEFUL_SHUTDOWN_S = 30
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -215,14 +218,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for error in errors:
             print(f"error: {error}", file=sys.stderr)
     app = create_app(settings, collection=collection)
+    # uvicorn finishes the requests in flight on SIGTERM/SIGINT, then raises the signal again so
+    # the process would die by it (exit -15). A no-op handler turns that into a normal return.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    return 0
+    # An ingest still running past the grace period has already been answered with an error;
+    # exit now rather than let its thread publish a version the client was told had failed.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,9 @@
-"""Shared FastAPI dependencies, as ``Annotated`` aliases."""
+"""Shared FastAPI dependencies, as ``Annotated`` aliases.
+
+They are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, and
+for a few attribute reads and string comparisons the thread hops cost more than the work
+(measured with bench/query_path.py).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,11 @@ from index.collection import Collection
 from service.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_collection(request: Request) -> Collection:
+async def get_collection(request: Request) -> Collection:
     return request.app.state.collection  # type: ignore[no-any-return]
 
 
@@ -42,7 +47,7 @@ def _matches(key: str | None, keys: list[str]) -> bool:
     return found
 
 
-def require_write_key(request: Request, settings: SettingsDep) -> None:
+async def require_write_key(request: Request, settings: SettingsDep) -> None:
     if not settings.api_keys:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -56,7 +61,7 @@ def require_write_key(request: Request, settings: SettingsDep) -> None:
         )
 
 
-def require_read_key(request: Request, settings: SettingsDep) -> None:
+async def require_read_key(request: Request, settings: SettingsDep) -> None:
     if not settings.read_api_keys:
         return
     if not _matches(_presented_key(request), settings.read_api_keys + settings.api_keys):

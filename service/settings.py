@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Bodies of non-upload routes.")
+    max_concurrent_questions: int = Field(
+        default=8,
+        ge=1,
+        description="Questions computed at once per process; more wait their turn (keeps tail latency down).",
+    )
     rate_limit: str = Field(
         default="60/minute",
         description="Per-client limit on /ask, e.g. '60/minute' or '10/second'; 'off' disables it.",

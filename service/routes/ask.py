@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
-from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
+from anyio import to_thread
+from fastapi import APIRouter, Request
 
 from index.catalog import Filters
 from service.deps import CollectionDep, ReadAccess
@@ -21,15 +22,18 @@ router = APIRouter(tags=["ask"])
     responses=error_responses(400, 401, 413, 422, 429, 503),
     summary="Ask a question in Arabic or English; get cited passages",
 )
-async def ask(request: AskRequest, collection: CollectionDep) -> AskResponse:
+async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> AskResponse:
     started = time.perf_counter()
     f = request.filters
-    answer = await run_in_threadpool(
-        collection.ask,
-        request.question,
-        top_k=request.top_k,
-        filters=Filters(year=f.year, lang=f.lang, doc_id=f.doc_id, kind=f.kind),
-        previous_question=request.previous_question,
+    answer = await to_thread.run_sync(
+        functools.partial(
+            collection.ask,
+            request.question,
+            top_k=request.top_k,
+            filters=Filters(year=f.year, lang=f.lang, doc_id=f.doc_id, kind=f.kind),
+            previous_question=request.previous_question,
+        ),
+        limiter=http.app.state.question_limiter,
     )
     passages = [
         Passage(

@@ -1,0 +1,373 @@
+"""Where a question's time goes: the bare index work vs `/ask` in-process vs `/ask` over HTTP.
+
+For the same ~200 questions (half Arabic, half English, from XQuAD, read at run time) over an
+index of the repo's corpus plus the XQuAD paragraphs (the corpus alone if XQuAD is missing):
+
+* **bare**: embed the question, prepare the query, ``index.search.search`` (dense + lexical
+  candidates, fusion, the chunks from the catalog, highlights); nothing else, in this process;
+* **in-process**: ``POST /ask`` through FastAPI's TestClient on the same collection;
+* **HTTP**: ``POST /ask`` on loopback to a real ``marja serve`` (one httpx client, sequential).
+
+Each question is measured once per path, the three paths back to back (their order rotates per
+question), so the ratios are paired and a burst of load on the machine hits all three. Every
+question is new to every path: the in-process query-vector cache and language cache are cleared
+before each in-process request, and the server sees each question once, so the embedding is
+always paid. A second pass asks the same questions again with every cache warm: without the
+embedding (and its noise), the service's own work shows in milliseconds.
+
+    python -m bench.query_path [--data ../shared/benchmarks/xquad] [--questions 200] [--name query_path]
+
+Results go to bench/results/<name>.json and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from fastapi.testclient import TestClient
+
+import index.search as search_module
+from bench.common import REPO, CachedEmbedder, percentile, write_result
+from bench.xquad import DEFAULT_DATA
+from bench.xquad import load as load_xquad
+from index.catalog import Filters
+from index.collection import Collection
+from index.embedders.factory import create_embedder
+from index.search import Query, search
+from ingest.document import Document
+from ingest.language import detect_language
+from ingest.loaders import iter_source_files, load_file
+from service.app import create_app
+from service.settings import Settings
+
+logger = logging.getLogger("bench.query_path")
+
+TOP_K = 5
+PATHS = ("bare", "in_process", "http")
+NOISY_LOGGERS = ("faiss.loader", "bm25s", "index.snapshot", "index.store", "index.builder", "httpx", "httpx2")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    lang: str
+
+
+def corpus_documents() -> list[Document]:
+    return [load_file(p) for p in iter_source_files([REPO / "corpus"])]
+
+
+def questions_and_paragraphs(data: Path, n: int) -> tuple[list[Question], list[Document]]:
+    """``n`` distinct questions (half per language) and the XQuAD paragraphs, or corpus questions."""
+    if not (data / "xquad.ar.json").exists():
+        logger.warning("XQuAD not found in %s: the corpus alone, with its own sentences as questions", data)
+        sentences = [
+            s.strip()
+            for d in corpus_documents()
+            for s in d.text.replace("؟", ".").replace("?", ".").split(".")
+            if 20 < len(s.strip()) < 200
+        ]
+        unique = list(dict.fromkeys(sentences))[:n]
+        return [Question(s, detect_language(s)) for s in unique], []
+    paragraphs, questions = load_xquad(data)
+    chosen: list[Question] = []
+    for lang in ("ar", "en"):
+        texts = list(dict.fromkeys(q.text for q in questions[lang]))
+        step = max(1, len(texts) // (n // 2))
+        chosen += [Question(t, lang) for t in texts[::step][: n // 2]]
+    return chosen, paragraphs["ar"] + paragraphs["en"]
+
+
+def build_index(data_dir: Path, documents: list[Document], model: str) -> None:
+    """Index with the on-disk embedding cache (bench/cache), so only new texts are encoded."""
+    embedder = CachedEmbedder(create_embedder(model, models_dir=REPO / "data" / "models"))
+    started = time.perf_counter()
+    report = Collection(data_dir, embedder).ingest(documents)
+    embedder.save()
+    logger.info(
+        "indexed %d documents, %d chunks in %.1f s (%d texts encoded)",
+        len(documents),
+        report.chunks_total,
+        time.perf_counter() - started,
+        embedder.encoded,
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def marja_serve(port: int) -> list[str]:
+    return [sys.executable, "-m", "service.cli", "serve", "--no-ingest", "--port", str(port)]
+
+
+@contextmanager
+def served(
+    data_dir: Path,
+    log: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    command: Callable[[int], list[str]] = marja_serve,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A server on loopback over ``data_dir`` (``marja serve`` unless ``command(port)`` says
+    otherwise), rate limit off; yields its base URL and process. Stopped with SIGTERM."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MARJA_DATA_DIR": str(data_dir),
+        "MARJA_RATE_LIMIT": "off",
+        "HF_HUB_OFFLINE": "1",
+        **(extra_env or {}),
+    }
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            command(port),
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,  # a file, not a pipe: a full pipe would stall the server's access log
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"marja serve exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("marja serve did not start")
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class HighlightClock:
+    """Time spent in ``_best_sentences`` during bare searches (patched in this process only)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._inner = search_module._best_sentences
+
+    def __enter__(self) -> HighlightClock:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return self._inner(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        search_module._best_sentences = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        search_module._best_sentences = self._inner  # type: ignore[assignment]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (Linux /proc; 10 ms resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(
+    collection: Collection,
+    client: TestClient,
+    http: httpx.Client,
+    server_pid: int,
+    qs: list[Question],
+    *,
+    cached: bool = False,
+) -> dict:
+    """Each question on the three paths: wall ms per request, and CPU seconds per path in total
+    (this process for bare and in-process; the server process for HTTP, sampled around each
+    request, so its idle time does not count).
+
+    ``cached``: the questions were asked before and every cache is left alone (question vectors,
+    languages), so what remains is search plus the service's own work, without the embedding.
+    """
+    snapshot = collection.snapshot()
+    filters = Filters()
+    if cached:  # the server cached them when it answered them; here the fresh pass reset the cache
+        for q in qs:
+            collection.query_vector(q.text)
+            detect_language(q.text)
+    ms: dict[str, list[float]] = {p: [] for p in (*PATHS, "bare_embed", "bare_search", "bare_highlight")}
+    took: dict[str, list[float]] = {"in_process": [], "http": []}
+    cpu: dict[str, float] = {"bare": 0.0, "in_process": 0.0, "http_server": 0.0, "http_client": 0.0}
+
+    def bare(q: Question) -> None:
+        c0 = time.process_time()
+        with HighlightClock() as highlight:
+            t0 = time.perf_counter()
+            if cached:
+                vector = collection.query_vector(q.text)
+            else:
+                vector = collection.embedder.embed_queries([q.text])[0]
+            t1 = time.perf_counter()
+            query = Query.prepare(q.text, language=q.lang, vector=vector)
+            search(snapshot, query, top_k=TOP_K, filters=filters, weights=collection.weights)
+            t2 = time.perf_counter()
+        cpu["bare"] += time.process_time() - c0
+        ms["bare"].append((t2 - t0) * 1000)
+        ms["bare_embed"].append((t1 - t0) * 1000)
+        ms["bare_search"].append((t2 - t1) * 1000)
+        ms["bare_highlight"].append(highlight.seconds * 1000)
+
+    def in_process(q: Question) -> None:
+        if not cached:
+            collection.query_vectors = type(collection.query_vectors)()
+            detect_language.cache_clear()
+        c0, t0 = time.process_time(), time.perf_counter()
+        r = client.post("/ask", json={"question": q.text, "top_k": TOP_K})
+        ms["in_process"].append((time.perf_counter() - t0) * 1000)
+        cpu["in_process"] += time.process_time() - c0
+        r.raise_for_status()
+        took["in_process"].append(r.json()["took_ms"])
+
+    def over_http(q: Question) -> None:
+        s0, c0, t0 = cpu_seconds(server_pid), time.process_time(), time.perf_counter()
+        r = http.post("/ask", json={"question": q.text, "top_k": TOP_K})
+        ms["http"].append((time.perf_counter() - t0) * 1000)
+        cpu["http_client"] += time.process_time() - c0
+        cpu["http_server"] += cpu_seconds(server_pid) - s0
+        r.raise_for_status()
+        took["http"].append(r.json()["took_ms"])
+
+    steps: list[Callable[[Question], None]] = [bare, in_process, over_http]
+    for i, q in enumerate(qs):
+        for k in range(3):
+            steps[(i + k) % 3](q)
+    return {"ms": ms, "took_ms": took, "cpu_s": cpu}
+
+
+def summarize(raw: dict) -> dict[str, Any]:
+    ms = raw["ms"]
+    bare = np.asarray(ms["bare"])
+    out: dict[str, Any] = {}
+    for name, values in ms.items():
+        v = np.asarray(values)
+        entry = {"p50": round(percentile(values, 50), 2), "p95": round(percentile(values, 95), 2)}
+        if name in ("in_process", "http"):
+            entry["p50_over_bare_p50"] = round(percentile(values, 50) / percentile(ms["bare"], 50), 3)
+            entry["median_paired_ratio"] = round(float(np.median(v / bare)), 3)
+            entry["median_paired_extra_ms"] = round(float(np.median(v - bare)), 2)
+            entry["route_took_ms_p50"] = round(percentile(raw["took_ms"][name], 50), 2)
+        out[name] = entry
+    cpu = {k: v * 1000 / len(bare) for k, v in raw["cpu_s"].items()}
+    out["cpu_ms_mean"] = {k: round(v, 2) for k, v in cpu.items()}
+    out["cpu_over_bare"] = {k: round(v / cpu["bare"], 3) for k, v in cpu.items() if k != "bare"}
+    return out
+
+
+def markdown(summaries: dict[str, dict[str, Any]], n: int) -> str:
+    lines = []
+    for title, summary in summaries.items():
+        lines += [
+            f"{title}, {n} questions:",
+            "",
+            "| path | p50 ms | p95 ms | p50 / bare p50 | paired ratio (median) | paired extra ms (median) "
+            "| route took_ms p50 | CPU ms (mean) | CPU / bare |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        cpu, ratio = summary["cpu_ms_mean"], summary["cpu_over_bare"]
+        labels = {"bare": "bare", "in_process": "/ask, TestClient", "http": "/ask, HTTP loopback"}
+        cpu_of = {"bare": "bare", "in_process": "in_process", "http": "http_server"}
+        for key, label in labels.items():
+            s = summary[key]
+            lines.append(
+                f"| {label} | {s['p50']} | {s['p95']} | {s.get('p50_over_bare_p50', 1.0)} | "
+                f"{s.get('median_paired_ratio', 1.0)} | {s.get('median_paired_extra_ms', 0.0)} | "
+                f"{s.get('route_took_ms_p50', '')} | {cpu[cpu_of[key]]} | {ratio.get(cpu_of[key], 1.0)} |"
+            )
+        lines += [
+            "",
+            f"bare = embed p50 {summary['bare_embed']['p50']} ms + search p50 "
+            f"{summary['bare_search']['p50']} ms (of which highlights p50 {summary['bare_highlight']['p50']} "
+            "ms). HTTP CPU is the server "
+            f"process's; the httpx client adds {cpu['http_client']} ms. In-process CPU includes the "
+            "TestClient's own work.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with xquad.{ar,en}.json")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--name", default="query_path", help="results file: bench/results/<name>.json")
+    parser.add_argument("--note", default="", help="stored with the results (what code was measured)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    qs, paragraphs = questions_and_paragraphs(args.data, args.questions + 10)
+    warm, qs = qs[:5] + qs[-5:], qs[5:-5]
+    with tempfile.TemporaryDirectory(prefix="marja-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        build_index(data_dir, corpus_documents() + paragraphs, args.model)
+        embedder = create_embedder(args.model, models_dir=data_dir / "models")
+        collection = Collection(data_dir, embedder)
+        app = create_app(Settings(data_dir=data_dir, rate_limit="off"), collection=collection)
+        with (
+            served(data_dir, Path(tmp) / "serve.log") as (url, server),
+            TestClient(app) as client,
+            httpx.Client(base_url=url, timeout=60) as http,
+        ):
+            run(collection, client, http, server.pid, warm)
+            raw = run(collection, client, http, server.pid, qs)
+            raw_cached = run(collection, client, http, server.pid, qs, cached=True)
+        chunks = collection.snapshot().manifest.chunks
+    summaries = {
+        "Every question new (embedding paid)": summarize(raw),
+        "Same questions again, caches warm (no embedding: the service's own work shows)": summarize(
+            raw_cached
+        ),
+    }
+    result = {
+        "note": args.note,
+        "questions": len(qs),
+        "languages": {lang: sum(q.lang == lang for q in qs) for lang in ("ar", "en")},
+        "index": {"documents": len(paragraphs) + len(corpus_documents()), "chunks": chunks},
+        "top_k": TOP_K,
+        "summary": summaries["Every question new (embedding paid)"],
+        "summary_cached": summaries[list(summaries)[1]],
+        "raw_ms": {k: [round(x, 3) for x in v] for k, v in raw["ms"].items()},
+    }
+    path = write_result(args.name, result)
+    print(markdown(summaries, len(qs)))
+    print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

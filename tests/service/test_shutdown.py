@@ -1,0 +1,202 @@
+"""SIGTERM to a real `marja serve`: in-flight work finishes, the process exits, the index stays whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.collection import Collection
+from index.embedders.base import Embedder
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = "shutdown-test-key-0123456789"
+GRACE_S = 30  # `marja serve` runs uvicorn with timeout_graceful_shutdown=30
+
+
+class Server:
+    """``marja serve --no-ingest`` on a free port; its log goes to a file (a pipe could fill up)."""
+
+    def __init__(self, data: Path, log: Path) -> None:
+        self.data, self.log = data, log
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MARJA_DATA_DIR": str(data), "MARJA_API_KEYS": KEY, "MARJA_RATE_LIMIT": "off"}
+        with log.open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve", "--no-ingest", "--port", str(self.port)],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"marja serve exited:\n{log.read_text()[-3000:]}"
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        raise TimeoutError("marja serve did not start")
+
+    def terminate(self) -> float:
+        """Send SIGTERM; returns when it was sent (``time.monotonic()``)."""
+        self.proc.send_signal(signal.SIGTERM)
+        return time.monotonic()
+
+    def wait(self) -> int:
+        """The exit status; fails if the process is still there well after the grace period."""
+        try:
+            return self.proc.wait(timeout=GRACE_S + 15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(
+                f"marja serve still running {GRACE_S + 15} s after SIGTERM:\n{self.log.read_text()[-3000:]}"
+            )
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def health(self) -> dict:
+        r = httpx.get(self.url + "/health", timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture
+def data(_default_index: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "live"
+    shutil.copytree(_default_index, target)
+    return target
+
+
+@pytest.fixture
+def server(data: Path, tmp_path: Path) -> Iterator[Server]:
+    s = Server(data, tmp_path / "serve.log")
+    yield s
+    s.kill()
+
+
+def _assert_index_whole(data: Path, log: Path, embedder: Embedder, *, version: str, documents: int) -> None:
+    """A restarted server and a fresh in-process collection both serve ``version`` completely."""
+    restarted = Server(data, log)
+    try:
+        health = restarted.health()
+        assert (health["version"], health["documents"]) == (version, documents)
+        r = httpx.post(
+            restarted.url + "/ask", json={"question": "Where was the 2017 meeting held?"}, timeout=60
+        )
+        assert r.status_code == 200 and r.json()["passages"], r.text
+    finally:
+        restarted.kill()
+    collection = Collection(data, embedder)
+    assert collection.snapshot().version == version
+    assert len(collection.documents()) == documents
+
+
+def _slow_question(i: int) -> str:
+    """~1,600 characters: hundreds of tokens to embed, so the request takes a while."""
+    return " ".join(f"Which regional organizations met in meeting {i}.{k} on mediation?" for k in range(26))
+
+
+def test_sigterm_lets_in_flight_questions_finish(server: Server, default_embedder: Embedder) -> None:
+    before = server.health()
+    done_at: dict[int, float] = {}
+
+    def ask(i: int) -> int:
+        r = httpx.post(server.url + "/ask", json={"question": _slow_question(i), "top_k": 50}, timeout=120)
+        done_at[i] = time.monotonic()
+        return r.status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        futures: list[Future[int]] = [pool.submit(ask, i) for i in range(12)]
+        time.sleep(1.5)  # every request has reached the server; embedding them takes seconds
+        sent = server.terminate()
+        statuses = [f.result() for f in futures]
+    status = server.wait()
+    exited = time.monotonic()
+
+    assert statuses == [200] * 12
+    assert any(t > sent for t in done_at.values()), "no request was still in flight at SIGTERM"
+    assert exited - sent < GRACE_S
+    assert status == 0, server.log.read_text()[-3000:]
+    assert "Finished server process" in server.log.read_text()
+    _assert_index_whole(
+        server.data, server.log, default_embedder, version=before["version"], documents=before["documents"]
+    )
+
+
+def test_sigterm_exit_status_is_zero(server: Server) -> None:
+    server.terminate()
+    assert server.wait() == 0
+
+
+def _long_document() -> dict[str, str]:
+    paragraphs = [
+        f"In {2000 + p} the regional office held its coordination meeting number {p} in Amman. "
+        f"Delegates from {p + 3} organizations discussed mediation and early warning. "
+        f"The meeting ended with a statement on conflict prevention in region {p}."
+        for p in range(16)
+    ]
+    return {
+        "doc_id": "shutdown-notes",
+        "title": "Shutdown notes",
+        "text": "\n\n".join(paragraphs),
+        "lang": "en",
+    }
+
+
+def test_sigterm_during_an_ingest_never_breaks_the_index(server: Server, default_embedder: Embedder) -> None:
+    before = server.health()
+    answered_at: list[float] = []
+
+    def post() -> int | str:
+        try:
+            r = httpx.post(
+                server.url + "/documents", json=_long_document(), headers={"X-API-Key": KEY}, timeout=120
+            )
+        except httpx.HTTPError as e:  # the connection closed before an answer
+            return type(e).__name__
+        finally:
+            answered_at.append(time.monotonic())
+        return r.status_code
+
+    with ThreadPoolExecutor(1) as pool:
+        outcome = pool.submit(post)
+        time.sleep(0.5)  # the ingest is embedding: dozens of chunks and sentences, seconds of work
+        sent = server.terminate()
+        result = outcome.result()
+    server.wait()
+    assert answered_at[0] > sent, "the ingest was over before SIGTERM"
+
+    collection = Collection(server.data, default_embedder)
+    version = collection.snapshot().version
+    ids = {d.doc_id for d in collection.documents()}
+    if result == 201:  # finished inside the grace period: published and durable
+        assert version != before["version"] and "shutdown-notes" in ids
+        documents = before["documents"] + 1
+    else:  # cut off at the end of the grace period: the connection closed, or uvicorn answered 500
+        assert isinstance(result, str) or result == 500, f"the ingest answered {result}"
+        assert version == before["version"] and "shutdown-notes" not in ids
+        documents = before["documents"]
+    assert version is not None
+    _assert_index_whole(server.data, server.log, default_embedder, version=version, documents=documents)
