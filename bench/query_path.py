@@ -52,6 +52,7 @@ from ingest.language import detect_language
 from ingest.loaders import iter_source_files, load_file
 from service.app import create_app
 from service.settings import Settings
+from tests.live import LiveServer, marja_serve
 
 logger = logging.getLogger("bench.query_path")
 
@@ -106,18 +107,6 @@ def build_index(data_dir: Path, documents: list[Document], model: str) -> None:
     )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def marja_serve(port: int) -> list[str]:
-    return [sys.executable, "-m", "service.cli", "serve", "--no-ingest", "--port", str(port)]
-
-
 @contextmanager
 def served(
     data_dir: Path,
@@ -128,44 +117,9 @@ def served(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A server on loopback over ``data_dir`` (``marja serve`` unless ``command(port)`` says
     otherwise), rate limit off; yields its base URL and process. Stopped with SIGTERM."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MARJA_DATA_DIR": str(data_dir),
-        "MARJA_RATE_LIMIT": "off",
-        "HF_HUB_OFFLINE": "1",
-        **(extra_env or {}),
-    }
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            command(port),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,  # a file, not a pipe: a full pipe would stall the server's access log
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"marja serve exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("marja serve did not start")
-            time.sleep(0.2)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with LiveServer(data_dir, log, env=extra_env, command=command) as server:
+        assert server.proc is not None
+        yield server.url, server.proc
 
 
 class HighlightClock:

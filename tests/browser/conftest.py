@@ -12,15 +12,15 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+
+from tests.live import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -58,12 +58,6 @@ source_url: "javascript:alert(3)"
 """
 
 expect.set_options(timeout=20_000)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- host pages on other origins ------------------------------------------------------------------
@@ -204,48 +198,16 @@ def service(
     index_dir: Path, allowed_site: HostSite, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """``marja serve --no-ingest`` on a free port; CORS allows only ``allowed_site``."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("widget-serve") / "serve.log"
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--no-ingest",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=_env(index_dir, MARJA_CORS_ORIGINS=allowed_site.origin),
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    log = tmp_path_factory.mktemp("widget-serve") / "serve.log"
+    server = LiveServer(index_dir, log, env=_env(index_dir, MARJA_CORS_ORIGINS=allowed_site.origin))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"marja serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"marja serve did not become healthy:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield base
+        server.start()
+    except (RuntimeError, TimeoutError) as e:
+        pytest.fail(str(e))
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop(grace=15)
 
 
 # -- the browser ----------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from tests.browser.conftest import (
     HostSite,
     SilentServer,
     Tab,
-    _free_port,
     host_page,
 )
+from tests.live import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -192,7 +192,7 @@ def test_hostile_document_is_shown_as_text(service: str, open_tab: OpenTab) -> N
 
 def test_service_down(service: str, allowed_site: HostSite, host_js: None, open_tab: OpenTab) -> None:
     """(d) A widget pointed at a closed port says so; another widget and the page keep working."""
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     url = allowed_site.add(
         "/down.html",
         host_page(

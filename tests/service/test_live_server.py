@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +13,7 @@ import pytest
 
 from index.collection import Collection
 from index.embedders.base import Embedder
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.model
 
@@ -24,74 +21,38 @@ REPO = Path(__file__).resolve().parents[2]
 KEY = "live-test-key-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "MARJA_DATA_DIR": str(data), "MARJA_API_KEYS": KEY, "HF_HUB_OFFLINE": "1"}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Server:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--no-ingest", "--port", str(self.port)],
-            cwd=REPO,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "exited")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("marja serve did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=30)
+def start(data: Path) -> LiveServer:
+    return LiveServer(data, data.parent / "serve.log", env={"MARJA_API_KEYS": KEY}).start()
 
 
 @pytest.fixture
-def server(_default_index: Path, tmp_path: Path) -> Iterator[Server]:
+def server(_default_index: Path, tmp_path: Path) -> Iterator[LiveServer]:
     data = tmp_path / "live"
     shutil.copytree(_default_index, data)
-    s = Server(data).start()
+    s = start(data)
     yield s
     s.kill()
 
 
-def test_a_201_survives_kill_9(server: Server, default_embedder: Embedder) -> None:
+def test_a_201_survives_kill_9(server: LiveServer, default_embedder: Embedder) -> None:
     doc = {"title": "Amman meeting", "text": "In 2025 the eighth meeting was held in Amman.", "lang": "en"}
     r = httpx.post(server.url + "/documents", json=doc, headers={"X-API-Key": KEY}, timeout=60)
     assert r.status_code == 201, r.text
     server.kill()  # right after the 201
-    after = Collection(server.data, default_embedder)
+    after = Collection(server.data_dir, default_embedder)
     assert "amman-meeting" in {d.doc_id for d in after.documents()}
     assert (
         after.ask("Where was the eighth meeting held?", top_k=1).hits[0].stored.chunk.doc_id
         == "amman-meeting"
     )
-    restarted = Server(server.data).start()
+    restarted = start(server.data_dir)
     try:
         assert httpx.get(restarted.url + "/documents/amman-meeting").status_code == 200
     finally:
         restarted.kill()
 
 
-def test_server_sees_a_cli_ingest_without_restart(server: Server, tmp_path: Path) -> None:
+def test_server_sees_a_cli_ingest_without_restart(server: LiveServer, tmp_path: Path) -> None:
     question = {"question": "Where did the regional organizations meet in 2026?", "top_k": 1}
     before = httpx.post(server.url + "/ask", json=question, timeout=30).json()
     assert before["passages"][0]["citation"]["doc_id"] != "meeting-2026"

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,63 +14,32 @@ import pytest
 
 from index.collection import Collection
 from index.embedders.base import Embedder
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.model
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = "shutdown-test-key-0123456789"
 GRACE_S = 30  # `marja serve` runs uvicorn with timeout_graceful_shutdown=30
 
 
-class Server:
-    """``marja serve --no-ingest`` on a free port; its log goes to a file (a pipe could fill up)."""
+class Server(LiveServer):
+    """A started ``marja serve`` with the write key, and the checks these tests make on it."""
 
     def __init__(self, data: Path, log: Path) -> None:
-        self.data, self.log = data, log
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MARJA_DATA_DIR": str(data), "MARJA_API_KEYS": KEY, "MARJA_RATE_LIMIT": "off"}
-        with log.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve", "--no-ingest", "--port", str(self.port)],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"marja serve exited:\n{log.read_text()[-3000:]}"
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.kill()
-        raise TimeoutError("marja serve did not start")
+        super().__init__(data, log, env={"MARJA_API_KEYS": KEY})
+        self.start()
 
-    def terminate(self) -> float:
-        """Send SIGTERM; returns when it was sent (``time.monotonic()``)."""
-        self.proc.send_signal(signal.SIGTERM)
-        return time.monotonic()
+    @property
+    def data(self) -> Path:
+        return self.data_dir
 
-    def wait(self) -> int:
+    def wait(self, timeout: float = GRACE_S + 15) -> int:
         """The exit status; fails if the process is still there well after the grace period."""
         try:
-            return self.proc.wait(timeout=GRACE_S + 15)
+            return super().wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            pytest.fail(
-                f"marja serve still running {GRACE_S + 15} s after SIGTERM:\n{self.log.read_text()[-3000:]}"
-            )
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+            pytest.fail(f"marja serve still running {timeout:.0f} s after SIGTERM:\n{self.log_tail()}")
 
     def health(self) -> dict:
         r = httpx.get(self.url + "/health", timeout=30)
