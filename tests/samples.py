@@ -9,7 +9,9 @@ from fpdf import FPDF
 ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-def make_pdf(pages: list[list[tuple[str, str]]], *, title: str | None = None, arabic_font: bool = True) -> bytes:
+def make_pdf(
+    pages: list[list[tuple[str, str]]], *, title: str | None = None, arabic_font: bool = True
+) -> bytes:
     """A PDF with one list of (alignment, paragraph) per page, like a real report: Arabic set
     right-aligned with a shaping engine (contextual forms, lam-alef ligatures), paragraphs spaced.
     """

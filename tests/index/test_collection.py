@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from index import search
 from index.catalog import Filters
 from index.collection import Collection
 from index.errors import DocumentNotFound, IndexWriteFailed, ModelMismatch
@@ -174,3 +175,27 @@ def test_data_dir_is_created_with_the_index(tmp_path: Path, fake_embedder: FakeE
     Collection(data, fake_embedder).ingest([make("a", "alpha text")])
     assert (data / "index" / "CURRENT").exists()
     assert os.listdir(data / "index" / "versions") == ["v000001"]
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(lang="en"), Filters(year=2018)])
+def test_dense_search_on_a_helper_thread_gives_the_same_answer(
+    corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch, filters: Filters
+) -> None:
+    questions = (
+        "Which organizations attended the meeting in 2017?",
+        "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟",
+    )
+
+    def answers() -> list[list[tuple[int, float]]]:
+        return [
+            [
+                (h.chunk_id, round(h.score, 6))
+                for h in corpus_collection.ask(q, top_k=10, filters=filters).hits
+            ]
+            for q in questions
+        ]
+
+    monkeypatch.setattr(search, "PARALLEL_FROM", 10**9)
+    sequential = answers()
+    monkeypatch.setattr(search, "PARALLEL_FROM", 0)
+    assert answers() == sequential and all(sequential)

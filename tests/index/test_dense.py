@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
-from index.dense import DenseIndex
+from index.dense import HNSW_EF_CONSTRUCTION, DenseIndex, ef_search_for
 
 
 def unit_rows(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -71,3 +72,53 @@ def test_with_changes_leaves_the_original_alone(threshold: int) -> None:
 def test_empty_index_searches_to_nothing() -> None:
     index = DenseIndex.build(np.zeros(0, np.int64), np.zeros((0, 16)), dim=16, hnsw_threshold=10)
     assert len(index.search(unit_rows(1)[0], 5).ids) == 0
+
+
+@pytest.mark.parametrize("threshold", [10_000, 50])
+def test_loaded_index_is_memory_mapped_and_read_back_in_batches(threshold: int, tmp_path: Path) -> None:
+    vectors = unit_rows(300)
+    ids = np.arange(300, dtype=np.int64)[::-1] * 3 + 11  # ids in no particular order
+    DenseIndex.build(ids, vectors, dim=16, hnsw_threshold=threshold).save(tmp_path / "d.faiss")
+    mapped = DenseIndex.load(tmp_path / "d.faiss")
+    copied = DenseIndex.load(tmp_path / "d.faiss", mmap=False)
+    wanted = ids[[250, 3, 77, 3]]
+    for index in (mapped, copied):
+        np.testing.assert_allclose(index.vectors(wanted), vectors[[250, 3, 77, 3]], atol=1e-6)
+        assert index.search(vectors[9], 1).ids[0] == ids[9]
+    with pytest.raises(RuntimeError):
+        mapped.vectors(np.array([12]))  # not an id of the index
+
+
+def test_a_mapped_hnsw_index_grows_into_a_copy(tmp_path: Path) -> None:
+    vectors = unit_rows(160)
+    ids = np.arange(160, dtype=np.int64)
+    DenseIndex.build(ids[:100], vectors[:100], dim=16, hnsw_threshold=50).save(tmp_path / "d.faiss")
+    mapped = DenseIndex.load(tmp_path / "d.faiss")
+    grown = mapped.with_changes(
+        removed=np.zeros(0, np.int64), added_ids=ids[100:], added_vectors=vectors[100:], hnsw_threshold=50
+    )
+    assert grown.kind == "hnsw" and len(grown) == 160 and len(mapped) == 100
+    assert grown.search(vectors[130], 1).ids[0] == 130
+    (tmp_path / "d.faiss").unlink()  # a newer ingest pruned the version: the mapping still serves
+    again = mapped.with_changes(
+        removed=np.zeros(0, np.int64), added_ids=ids[100:], added_vectors=vectors[100:], hnsw_threshold=50
+    )
+    assert len(again) == 160 and mapped.search(vectors[42], 1).ids[0] == 42
+
+
+def test_hnsw_searches_wider_as_the_index_grows(tmp_path: Path) -> None:
+    assert ef_search_for(0) == ef_search_for(10_000) == 128
+    assert ef_search_for(100_000) == 253 and ef_search_for(1_000_000) == 800
+    assert ef_search_for(10**8) == 1024
+    vectors = unit_rows(400)
+    index = DenseIndex.build(np.arange(300), vectors[:300], dim=16, hnsw_threshold=50)
+    index.save(tmp_path / "d.faiss")
+    grown = DenseIndex.load(tmp_path / "d.faiss").with_changes(
+        removed=np.zeros(0, np.int64),
+        added_ids=np.arange(300, 400),
+        added_vectors=vectors[300:],
+        hnsw_threshold=50,
+    )
+    assert grown.search(vectors[350], 1).ids[0] == 350
+    inner = faiss.downcast_index(grown._index.index)
+    assert inner.hnsw.efSearch == ef_search_for(400) and inner.hnsw.efConstruction == HNSW_EF_CONSTRUCTION

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-XQUAD = Path(os.environ.get("MARJA_XQUAD_DIR", Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "xquad"))
+XQUAD = Path(
+    os.environ.get("MARJA_XQUAD_DIR", Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "xquad")
+)
 MAX_TOKENS = 512
 COS_MIN = 0.99
 COS_MEDIAN_MIN = 0.999

@@ -61,3 +61,54 @@ def test_unknown_terms_score_zero_and_save_load(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.scores(["نص"]), index.scores(["نص"]))
     assert list(loaded.langs) == ["ar", "ar"]
     np.testing.assert_array_equal(loaded.rows_of(np.array([11, 10])), [1, 0])
+
+
+def test_scores_match_bm25s_including_repeated_terms(tmp_path: Path) -> None:
+    texts = ["a b c d", "a a a a a a b", "c d e", "e e e e e e e e e e e e", "b", "f"]
+    index = build(texts, ["en"] * 6)
+    index.save(tmp_path / "lex")
+    for loaded in (index, LexicalIndex.load(tmp_path / "lex")):
+        bm25 = loaded._bm25
+        assert bm25 is not None
+        for query in (["a"], ["a", "b", "a"], ["e", "e", "zzz"], ["a", "b", "c", "d", "e", "f"]):
+            expected = bm25.get_scores_from_ids(bm25.get_tokens_ids(query))
+            np.testing.assert_allclose(loaded.scores(query), expected, rtol=1e-6)
+
+
+def test_language_and_row_masks() -> None:
+    index = build(["one", "two", "three", "four"], ["ar", "en", "ar", "fr"])
+    np.testing.assert_array_equal(index.language_mask("ar"), [True, False, True, False])
+    assert index.language_mask("ar") is index.language_mask("ar")  # computed once
+    assert not index.language_mask("de").any()
+    np.testing.assert_array_equal(index.row_mask(np.array([13, 10, 99])), [True, False, False, True])
+    assert not index.row_mask(np.zeros(0, np.int64)).any()
+
+
+def _reference_best(scores: np.ndarray, k: int, mask: np.ndarray | None) -> set[int]:
+    ok = scores > 0 if mask is None else (scores > 0) & mask
+    rows = np.flatnonzero(ok)
+    return set(rows[np.argsort(-scores[rows], kind="stable")[:k]].tolist())
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 50])
+@pytest.mark.parametrize("vocabulary", [40, 2000])  # long columns (scan all rows) and short ones
+def test_search_returns_the_best_scoring_rows_within_the_mask(k: int, vocabulary: int) -> None:
+    rng = np.random.default_rng(k)
+    words = [f"w{i}" for i in range(vocabulary)]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for _ in range(300)]
+    index = build(texts, ["ar" if i % 3 else "en" for i in range(300)])
+    for query in (["w1"], ["w1", "w2", "w1"], ["w3", "w5", "w7", "w11", "zzz"], [f"w{i}" for i in range(30)]):
+        for mask in (None, index.language_mask("ar"), index.row_mask(np.arange(10, 60))):
+            hits = index.search(query, k, mask=mask)
+            np.testing.assert_allclose(hits.scores, index.scores(query))
+            assert len(hits.rows) == len(set(hits.rows.tolist())) <= k
+            expected = _reference_best(hits.scores, k, mask)
+            # Equal scores may be exchanged at the cut: compare the scores picked.
+            assert sorted(hits.scores[hits.rows]) == sorted(hits.scores[list(expected)])
+
+
+def test_search_without_matching_terms_finds_nothing() -> None:
+    index = build(["one two", "two three"], ["en", "en"])
+    hits = index.search(["zzz"], 5)
+    assert len(hits.rows) == 0 and not hits.scores.any()
+    assert len(LexicalIndex.build(np.zeros(0, np.int64), [], []).search(["one"], 5).rows) == 0
