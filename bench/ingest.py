@@ -20,16 +20,13 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, write_result
-
-DEFAULT_XQUAD = REPO.parent / "shared" / "benchmarks" / "xquad"
+from bench.xquad import DEFAULT_DATA
+from bench.xquad import load as load_xquad
 
 
 def _xquad_documents(path: Path, count: int) -> list:  # list[Document]
-    from ingest.document import Document
-
-    data = json.loads((path / "xquad.ar.json").read_text(encoding="utf-8"))
-    paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]][:count]
-    return [Document(doc_id=f"xq-{i:04d}", title="", text=t, lang="ar") for i, t in enumerate(paragraphs)]
+    paragraphs, _questions = load_xquad(path)
+    return paragraphs["ar"][:count]
 
 
 def _pdf_bytes(pages: int) -> bytes:
@@ -148,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default")
     parser.add_argument("--models", nargs="*", default=None, help="compare several embedders")
-    parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD)
+    parser.add_argument("--xquad", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--xquad-paragraphs", type=int, default=80)
     parser.add_argument("--pdf-pages", type=int, default=100)
     parser.add_argument("--models-dir", default=str(REPO / "data" / "models"))

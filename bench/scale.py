@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 
 from bench.common import CACHE, REPO, RESULTS, percentile, write_result
+from bench.xquad import DEFAULT_DATA as XQUAD
+from bench.xquad import load as load_xquad
 
 logger = logging.getLogger("bench.scale")
 
-XQUAD = REPO.parent / "shared" / "benchmarks" / "xquad"
 WORK = CACHE / "scale"
 SEED = 20240611
 DIM = 384
@@ -71,19 +72,21 @@ def _lang_of(text: str) -> str:
     return "ar" if len(_ARABIC.findall(text)) >= len(_LATIN.findall(text)) else "en"
 
 
+def _has_xquad(xquad: Path) -> bool:
+    return all((xquad / f"xquad.{lang}.json").exists() for lang in ("ar", "en"))
+
+
 def load_sentences(xquad: Path = XQUAD) -> dict[str, list[str]]:
     """Sentences by language from the XQuAD paragraphs (if present) and the repo's corpus."""
     from ingest.chunking import parse_blocks, split_sentences
     from ingest.loaders.base import split_front_matter
 
     texts: list[str] = []
-    for lang in ("ar", "en"):
-        path = xquad / f"xquad.{lang}.json"
-        if path.exists():
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            texts.extend(p["context"] for a in raw["data"] for p in a["paragraphs"])
-        else:
-            logger.warning("%s not found: using the repo's corpus/ only", path)
+    if _has_xquad(xquad):
+        paragraphs, _questions = load_xquad(xquad)
+        texts.extend(d.text for lang in ("ar", "en") for d in paragraphs[lang])
+    else:
+        logger.warning("no XQuAD under %s: using the repo's corpus/ only", xquad)
     for path in sorted((REPO / "corpus").rglob("*.md")):
         _front, text = split_front_matter(path.read_text(encoding="utf-8"), source=str(path))
         texts.extend(text[b.start : b.end] for b in parse_blocks(text) if b.kind != "heading")
@@ -187,14 +190,12 @@ def question_vectors(questions: list[tuple[str, str]], *, work: Path = WORK) -> 
 def load_questions(n: int, xquad: Path = XQUAD) -> list[tuple[str, str]]:
     """``n`` XQuAD questions, half Arabic half English, spread over the articles."""
     out: list[tuple[str, str]] = []
-    for lang in ("ar", "en"):
-        path = xquad / f"xquad.{lang}.json"
-        if not path.exists():
-            continue
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        qs = [q["question"].strip() for a in raw["data"] for p in a["paragraphs"] for q in p["qas"]]
-        step = max(1, len(qs) // (n // 2))
-        out.extend((lang, q) for q in qs[::step][: n // 2])
+    if _has_xquad(xquad):
+        _paragraphs, questions = load_xquad(xquad)
+        for lang in ("ar", "en"):
+            qs = [q.text.strip() for q in questions[lang]]
+            step = max(1, len(qs) // (n // 2))
+            out.extend((lang, q) for q in qs[::step][: n // 2])
     if not out:  # no XQuAD: questions about the bundled corpus
         out = [
             ("en", "Which organizations attended the meeting in 2017?"),

@@ -68,7 +68,6 @@ class DenseIndex:
         if len(ids) >= hnsw_threshold:
             inner: Any = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            inner.hnsw.efSearch = ef_search_for(len(ids))
         else:
             inner = faiss.IndexFlatIP(dim)
         index = faiss.IndexIDMap2(inner)
@@ -76,6 +75,7 @@ class DenseIndex:
             index.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
             )
+        _set_ef_search(index)
         return cls(index)
 
     @classmethod

@@ -104,9 +104,6 @@ class LexicalIndex:
         term_ids = self._bm25.get_tokens_ids(list(terms))
         if not term_ids:
             return LexicalHits(np.zeros(n, dtype=np.float32), empty)
-        if self._bm25.nonoccurrence_array is not None:  # BM25 variants that score absent terms
-            scores = np.asarray(self._bm25.get_scores_from_ids(term_ids), dtype=np.float32)
-            return LexicalHits(scores, _best(scores, np.flatnonzero(scores > 0), k, mask))
         assert self._columns is not None
         data, indices, indptr = self._columns
         scores = np.zeros(n, dtype=np.float32)

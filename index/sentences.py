@@ -62,8 +62,7 @@ class SentenceVectors:
         found, firsts, counts = self._rows_of(chunk_ids)
         if len(firsts) == 0:
             return out
-        starts = np.cumsum(counts) - counts  # where each chunk's sentences start in ``rows``
-        rows = np.arange(int(counts.sum())) - np.repeat(starts - firsts, counts)
+        rows, starts = _spans(firsts, counts)
         sims = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
         out[found] = np.maximum.reduceat(sims, starts)
         return out
@@ -76,8 +75,7 @@ class SentenceVectors:
         if removed:
             table = table[~np.isin(table[:, 0], np.fromiter(removed, dtype=np.int64, count=len(removed)))]
         counts = table[:, 2]
-        starts = np.cumsum(counts) - counts  # the kept chunks' rows, packed in table order
-        rows = np.arange(int(counts.sum())) - np.repeat(starts - table[:, 1], counts)
+        rows, starts = _spans(table[:, 1], counts)  # the kept chunks' rows, packed in table order
         parts = [np.asarray(self.vectors[rows], dtype=np.float16).reshape(-1, dim)]
         tables = [np.column_stack([table[:, 0], starts, counts]).astype(np.int64).reshape(-1, 3)]
         next_row = len(rows)
@@ -88,3 +86,10 @@ class SentenceVectors:
         table = np.concatenate(tables)
         table = table[np.argsort(table[:, 0], kind="stable")]
         return SentenceVectors(table, np.concatenate(parts))
+
+
+def _spans(firsts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of consecutive spans (``first``, ``count``), concatenated, and where each span
+    starts among them."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) - np.repeat(starts - firsts, counts), starts
