@@ -28,8 +28,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check ingest index service bench tests
-	$(BIN)/mypy ingest index service
+	$(BIN)/ruff check core text ingest index service bench harness tests
+	$(BIN)/mypy core text ingest index service
 
 bench: bench-xquad bench-ingest bench-query bench-load bench-scale
 

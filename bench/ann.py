@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 
 from bench.common import percentile, write_result
-from bench.scale import exact_top, load_questions, question_vectors
+from bench.synthetic import exact_top, load_questions, question_vectors
 from index.dense import HNSW_EF_CONSTRUCTION, HNSW_M
 
 logger = logging.getLogger("bench.ann")

@@ -42,6 +42,9 @@ class CachedEmbedder:
                 self._vectors = {k: data[k] for k in data.files}
         self.encoded = 0
 
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
     @staticmethod
     def _key(kind: str, text: str) -> str:
         return kind + hashlib.sha1(text.encode("utf-8")).hexdigest()

@@ -30,7 +30,7 @@ def _xquad_documents(path: Path, count: int) -> list:  # list[Document]
 
 
 def _pdf_bytes(pages: int) -> bytes:
-    from tests.samples import make_pdf
+    from harness.samples import make_pdf
 
     ar = (
         "عقد الاجتماع الخامس للمنظمات الإقليمية في جيبوتي برعاية الهيئة الحكومية الدولية المعنية "
@@ -63,9 +63,7 @@ def worker(args: argparse.Namespace) -> None:
     if hasattr(embedder, "batch_size") and args.batch_size:
         embedder.batch_size = args.batch_size
     t0 = time.perf_counter()
-    warm = getattr(embedder, "warm_up", None)
-    if warm:
-        warm()
+    embedder.warm_up()
     load_s = time.perf_counter() - t0
 
     if args.workload == "corpus":

@@ -43,16 +43,16 @@ import index.search as search_module
 from bench.common import REPO, CachedEmbedder, percentile, write_result
 from bench.xquad import DEFAULT_DATA
 from bench.xquad import load as load_xquad
+from core.document import Document
+from harness.live import LiveServer, marja_serve
 from index.catalog import Filters
 from index.collection import Collection
 from index.embedders.factory import create_embedder
 from index.search import Query, search
-from ingest.document import Document
-from ingest.language import detect_language
 from ingest.loaders import iter_source_files, load_file
 from service.app import create_app
 from service.settings import Settings
-from tests.live import LiveServer, marja_serve
+from text.language import detect_language
 
 logger = logging.getLogger("bench.query_path")
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import REPO, CachedEmbedder, percentile, write_result
-from index.analyzer import analyze
+from core.document import Document
 from index.collection import Collection
 from index.embedders.factory import create_embedder
-from ingest.document import Document
+from text.analyzer import analyze
 
 logger = logging.getLogger("bench.xquad")
 

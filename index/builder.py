@@ -16,16 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analyzer import analyze
+from core.document import Chunk, Document
+from core.errors import DocumentNotFound, InvalidDocument
 from index.catalog import CatalogReader, CatalogWriter
 from index.embedders.base import Embedder
-from index.errors import DocumentNotFound
 from index.lexical import LexicalIndex
 from index.snapshot import CATALOG, DENSE, LEXICAL, MANIFEST, Manifest, Snapshot
 from index.store import IndexStore
 from ingest.chunking import ChunkingOptions, chunk_document
-from ingest.document import Chunk, Document
-from ingest.errors import InvalidDocument
+from text.analyzer import analyze
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,8 @@ class IngestReport:
         return bool(self.added or self.replaced or self.removed)
 
 
-def _no_progress(stage: str, done: int, total: int) -> None:
-    pass
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A :data:`Progress` that reports nothing."""
 
 
 def _plan(
@@ -97,7 +96,7 @@ def build_version(
     removals: Sequence[str] = (),
     embedder: Embedder,
     options: BuildOptions,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     force: bool = False,
 ) -> IngestReport:
     """Write and publish the version that applies the changes to ``previous``.
@@ -108,6 +107,9 @@ def build_version(
     started = time.perf_counter()
     report, to_write = _plan(previous, upserts, removals, force=force)
     report.version = previous.version
+    previous_chunks = {d["doc_id"]: d["chunks"] for d in previous.manifest.documents}
+    for doc_id in report.unchanged:
+        report.chunks_per_document[doc_id] = previous_chunks.get(doc_id, 0)
     if not report.changed:
         report.chunks_total = previous.manifest.chunks
         report.seconds = time.perf_counter() - started
@@ -165,7 +167,7 @@ def build_version(
             [r[2] for r in rows],
         ).save(tmp / LEXICAL)
         documents = [
-            {"doc_id": d.doc_id, "content_hash": d.content_hash, "chunks": d.chunk_count}
+            {"doc_id": d.doc_id, "content_hash": d.content_hash, "chunks": d.chunks}
             for d in catalog.documents()
         ]
         catalog.close()

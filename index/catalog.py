@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.document import Chunk, Document, embedding_text
+from core.document import Chunk, Document, embedding_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -70,6 +70,8 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class DocumentInfo:
+    """What is known of a stored document, without its text."""
+
     doc_id: str
     title: str
     lang: str
@@ -77,7 +79,7 @@ class DocumentInfo:
     source_url: str | None
     metadata: dict[str, Any]
     content_hash: str
-    chunk_count: int
+    chunks: int
     ingested_at: str
     characters: int
     pages: int
@@ -304,7 +306,7 @@ class CatalogReader:
             source_url=row["source_url"],
             metadata=json.loads(row["metadata"]),
             content_hash=row["content_hash"],
-            chunk_count=row["chunk_count"],
+            chunks=row["chunk_count"],
             ingested_at=row["ingested_at"],
             characters=row["characters"],
             pages=len(json.loads(row["pages"])),

@@ -19,28 +19,25 @@ from pathlib import Path
 
 import numpy as np
 
-from index.builder import BuildOptions, IngestReport, Progress, build_version
+from core.document import Document
+from core.errors import DocumentExists, DocumentNotFound, IndexCorrupt, IndexWriteFailed, InvalidQuery
+from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress
 from index.catalog import CatalogReader, DocumentInfo, Filters
 from index.embedders.base import Embedder
-from index.errors import DocumentNotFound, IndexCorrupt, IndexWriteFailed, InvalidQuery
 from index.fusion import FusionWeights
 from index.search import Hit, Query, search, with_follow_up_context
 from index.snapshot import CATALOG, Snapshot
 from index.store import IndexStore
-from ingest.document import Document
-from ingest.language import UNDETERMINED, detect_language
+from text.language import UNDETERMINED, detect_language
 
 logger = logging.getLogger(__name__)
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    pass
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
-    language: str
+    lang: str
+    """The detected language of the question."""
     hits: list[Hit]
     version: str | None
 
@@ -133,8 +130,12 @@ class Collection:
         self._snapshot, self._stamp = snapshot, stamp
 
     def documents(self) -> list[DocumentInfo]:
-        catalog = self.snapshot().catalog
-        return catalog.documents() if catalog else []
+        return self.documents_with_version()[0]
+
+    def documents_with_version(self) -> tuple[list[DocumentInfo], str | None]:
+        """Every document, and the index version the list comes from."""
+        snapshot = self.snapshot()
+        return (snapshot.catalog.documents() if snapshot.catalog else []), snapshot.version
 
     def document(self, doc_id: str) -> tuple[DocumentInfo, str]:
         catalog = self.snapshot().catalog
@@ -173,7 +174,7 @@ class Collection:
             vector=self.query_vector(text),
         )
         hits = search(snapshot, query, top_k=top_k, filters=filters or Filters(), weights=self.weights)
-        return Answer(question=question, language=language, hits=hits, version=snapshot.version)
+        return Answer(question=question, lang=language, hits=hits, version=snapshot.version)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -182,18 +183,27 @@ class Collection:
         *,
         upserts: Sequence[Document] = (),
         removals: Sequence[str] = (),
-        progress: Progress = _quiet,
+        progress: Progress = no_progress,
         force: bool = False,
+        must_be_new: bool = False,
     ) -> IngestReport:
         """Add or replace ``upserts`` and delete ``removals`` in one new version.
 
-        When this returns, the new version is on disk (flushed) and served by this process.
-        If it cannot be written, :class:`IndexWriteFailed` is raised and nothing changes.
+        With ``must_be_new``, an upsert whose id is already in the index raises
+        :class:`DocumentExists` instead (checked under the write lock, so two clients adding the
+        same id cannot both succeed). When this returns, the new version is on disk (flushed) and
+        served by this process. If it cannot be written, :class:`IndexWriteFailed` is raised and
+        nothing changes.
         """
         with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
             previous = self._snapshot
             if previous is None or previous.version != self.store.current():
                 previous = self._load_current()
+            if must_be_new and previous.catalog is not None:
+                existing = previous.catalog.document_hashes()
+                for document in upserts:
+                    if document.doc_id in existing:
+                        raise DocumentExists(document.doc_id)
             report = build_version(
                 self.store,
                 previous,
@@ -223,13 +233,19 @@ class Collection:
                 disk_full=disk_full,
             ) from e
 
-    def ingest(self, documents: Sequence[Document], *, progress: Progress = _quiet) -> IngestReport:
+    def ingest(self, documents: Sequence[Document], *, progress: Progress = no_progress) -> IngestReport:
+        """Add new documents and replace changed ones; unchanged ones are skipped."""
         return self.apply(upserts=documents, progress=progress)
+
+    def add(self, document: Document, *, replace: bool = False) -> IngestReport:
+        """Add one document. Unless ``replace``, an id already in the index raises
+        :class:`DocumentExists` and nothing changes; with it, the document is added or replaced."""
+        return self.apply(upserts=[document], must_be_new=not replace)
 
     def remove(self, doc_id: str) -> IngestReport:
         return self.apply(removals=[doc_id])
 
-    def reindex(self, *, progress: Progress = _quiet) -> IngestReport:
+    def reindex(self, *, progress: Progress = no_progress) -> IngestReport:
         """Re-embed every stored document with the configured model (after a model change)."""
         with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
             version = self.store.current()

@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 (bm25s) over analysed terms (see :mod:`index.analyzer`)."""
+"""Lexical retrieval: BM25 (bm25s) over analysed terms (see :mod:`text.analyzer`)."""
 
 from __future__ import annotations
 

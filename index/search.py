@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from index.analyzer import analyze
 from index.catalog import Filters, StoredChunk
 from index.fusion import Candidates, FusionWeights, fuse
 from index.snapshot import Snapshot
-from ingest.arabic import normalize_digits
-from ingest.language import years_mentioned
+from text.analyzer import analyze
+from text.years import is_year, without_years, years_mentioned
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +55,6 @@ class Query:
         )
 
 
-_YEAR_WORDS = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d|21\d\d)(?!\d)")
 _FOLLOW_UP_MAX_TERMS = 4
 
 
@@ -70,7 +67,7 @@ def with_follow_up_context(question: str, previous: str | None) -> str:
     if not previous or len(analyze(question)) > _FOLLOW_UP_MAX_TERMS:
         return question
     if years_mentioned(question):
-        previous = _YEAR_WORDS.sub(" ", normalize_digits(previous))
+        previous = without_years(previous)
     return f"{previous.strip()} {question.strip()}"
 
 
@@ -104,7 +101,7 @@ def _best_sentences(snapshot: Snapshot, stored: StoredChunk, query: Query) -> tu
         scores = vectors @ query.vector
     # Years pick the passage (boost, filters); inside it the year usually sits in the sentence
     # that introduces the event rather than the one that answers, so it does not count here.
-    wanted = {t for t in query.terms if not _YEAR_WORDS.fullmatch(t)}
+    wanted = {t for t in query.terms if not is_year(t)}
     if wanted:
         chunk = stored.chunk
         overlap = np.array(

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from index.analyzer import ANALYZER_VERSION
+from core.errors import IndexCorrupt, ModelMismatch
 from index.catalog import CatalogReader
 from index.dense import DenseIndex
-from index.errors import IndexCorrupt, ModelMismatch
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
-from ingest.arabic import NORMALISER_VERSION
+from text.analyzer import ANALYZER_VERSION
+from text.arabic import NORMALISER_VERSION
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from index.errors import IndexBusy
+from core.errors import IndexBusy
 
 logger = logging.getLogger(__name__)
 

@@ -9,27 +9,15 @@ the same heading and on the same page are joined; a block longer than ``max_char
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ingest.document import Chunk, Document
-from ingest.language import UNDETERMINED, detect_language, years_mentioned
+from core.document import Chunk, Document
+from ingest.blocks import Block, parse_blocks
+from text.language import UNDETERMINED, detect_language
+from text.sentences import split_sentences, trim_end, trim_start
+from text.years import years_mentioned
 
-_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(?P<title>.*?)[ \t]*#*[ \t]*$")
-_ITEM = re.compile(r"^[ \t]*(?:[-*+•▪◦‣·]|\d{1,3}[.)])[ \t]+(?=\S)")
-_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?؟؛…])[\"'»”’)\]]*[ \t]+|[ \t]*\n+[ \t]*")
 _SPACE = re.compile(r"\s")
-
-
-@dataclass(frozen=True)
-class Block:
-    """A structural unit of a document: ``kind`` is "heading", "paragraph" or "item"."""
-
-    kind: str
-    start: int
-    end: int
-    level: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,107 +28,14 @@ class ChunkingOptions:
     """A paragraph shorter than this is joined with the next paragraph under the same heading."""
 
 
-def _lines(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line, without its newline."""
-    start = 0
-    for m in re.finditer(r"\n", text):
-        yield start, m.start()
-        start = m.end()
-    yield start, len(text)
-
-
-def _rstrip_end(text: str, start: int, end: int) -> int:
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return end
-
-
-def _lstrip_start(text: str, start: int, end: int) -> int:
-    while start < end and text[start].isspace():
-        start += 1
-    return start
-
-
-def parse_blocks(text: str) -> list[Block]:
-    """Cut ``text`` (Markdown or plain text) into headings, paragraphs and list items."""
-    blocks: list[Block] = []
-    open_kind: str | None = None
-    open_start = open_end = 0
-
-    def close() -> None:
-        nonlocal open_kind
-        if open_kind is not None:
-            blocks.append(Block(open_kind, open_start, _rstrip_end(text, open_start, open_end)))
-        open_kind = None
-
-    for line_start, line_end in _lines(text):
-        line = text[line_start:line_end]
-        if not line.strip():
-            close()
-            continue
-        if heading := _HEADING.match(line):
-            close()
-            t_start = line_start + heading.start("title")
-            t_end = line_start + heading.end("title")
-            if t_end > t_start:
-                blocks.append(Block("heading", t_start, t_end, level=len(heading.group(1))))
-            continue
-        if _RULE.match(line):
-            close()
-            continue
-        if item := _ITEM.match(line):
-            close()
-            open_kind, open_start, open_end = "item", line_start + item.end(), line_end
-            continue
-        if open_kind is None:
-            open_kind = "paragraph"
-            open_start = _lstrip_start(text, line_start, line_end)
-        open_end = line_end
-    close()
-    return blocks
-
-
-def split_sentences(text: str, start: int, end: int, *, min_words: int = 6) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of ``text[start:end]``, whitespace trimmed.
-
-    A fragment of fewer than ``min_words`` words (a clause cut off by ؛, a stray "...") is
-    joined to the sentence before it, or to the one after it when it comes first: alone, such
-    fragments match almost any question. Joining stops at ``3 * min_words`` words, so a run of
-    short sentences does not become one long one.
-    """
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        s_end = _rstrip_end(text, pos, m.start())
-        if s_end > pos:
-            spans.append((pos, s_end))
-        pos = m.end()
-    s_start = _lstrip_start(text, pos, end)
-    s_end = _rstrip_end(text, s_start, end)
-    if s_end > s_start:
-        spans.append((s_start, s_end))
-
-    def words(span: tuple[int, int]) -> int:
-        return len(text[span[0] : span[1]].split())
-
-    merged: list[tuple[int, int]] = []
-    for span in spans:
-        short = words(span) < min_words or (merged and words(merged[-1]) < min_words)
-        if merged and short and words((merged[-1][0], span[1])) <= 3 * min_words:
-            merged[-1] = (merged[-1][0], span[1])
-        else:
-            merged.append(span)
-    return merged
-
-
 def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
     """Split one over-long sentence at the last whitespace before ``max_chars``."""
     spans = []
     while end - start > max_chars:
         cut = start + max_chars
         space = max((m.start() for m in _SPACE.finditer(text, start + max_chars // 2, cut)), default=cut)
-        spans.append((start, _rstrip_end(text, start, space)))
-        start = _lstrip_start(text, space, end)
+        spans.append((start, trim_end(text, start, space)))
+        start = trim_start(text, space, end)
     if end > start:
         spans.append((start, end))
     return spans

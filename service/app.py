@@ -57,9 +57,7 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
         # the same throughput (bench/load.py).
         app.state.question_limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
         coll: Collection = app.state.collection
-        warm_up = getattr(coll.embedder, "warm_up", None)
-        if warm_up is not None:
-            warm_up()
+        coll.embedder.warm_up()
         snapshot = coll.snapshot()  # fails fast on an index built with another model
         if not settings.api_keys:
             logger.warning(

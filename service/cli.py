@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from core.document import Document
+from core.errors import InvalidDocument, MarjaError
 from index.builder import IngestReport, Progress
 from index.catalog import Filters
 from index.collection import Collection
-from ingest.document import Document
-from ingest.errors import InvalidDocument, MarjaError
 from ingest.loaders import iter_source_files, load_file
+from service import presenter
 from service.settings import Settings
 
 logger = logging.getLogger("marja")
@@ -84,20 +85,6 @@ def _load_all(paths: Sequence[Path], max_bytes: int) -> tuple[list[Document], li
     return documents, errors
 
 
-def _print_report(report: IngestReport) -> None:
-    parts = [
-        f"{len(report.added)} added",
-        f"{len(report.replaced)} replaced",
-        f"{len(report.unchanged)} unchanged",
-    ]
-    if report.removed:
-        parts.append(f"{len(report.removed)} removed")
-    print(
-        f"{', '.join(parts)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
-        f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
-    )
-
-
 def ingest_paths(
     collection: Collection, paths: Sequence[Path], *, max_bytes: int, progress: Progress
 ) -> tuple[IngestReport, list[str]]:
@@ -109,39 +96,41 @@ def ingest_paths(
     return report, errors
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+def _ingest_and_report(collection: Collection, paths: Sequence[Path], *, max_bytes: int) -> int:
+    """Ingest ``paths`` with a progress bar, print the report and each file's error; 1 if any failed."""
     bar = _Bar()
     try:
-        report, errors = ingest_paths(
-            _collection(settings, bulk_ingest=True),
-            args.paths,
-            max_bytes=settings.max_upload_bytes,
-            progress=bar,
-        )
+        report, errors = ingest_paths(collection, paths, max_bytes=max_bytes, progress=bar)
     finally:
         bar.close()
-    _print_report(report)
+    print(presenter.report_text(report))
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     return 1 if errors else 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return _ingest_and_report(
+        _collection(settings, bulk_ingest=True), args.paths, max_bytes=settings.max_upload_bytes
+    )
+
+
 def cmd_rm(args: argparse.Namespace) -> int:
     collection = _collection(_settings(args))
     report = collection.apply(removals=args.doc_ids)
-    _print_report(report)
+    print(presenter.report_text(report))
     return 0
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    docs = _collection(_settings(args)).documents()
+    documents, version = _collection(_settings(args)).documents_with_version()
+    listing = presenter.document_list(documents, version=version)
     if args.json:
-        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
-        return 0
-    for d in docs:
-        print(f"{d.doc_id}\t{d.lang}\t{d.kind}\t{d.chunk_count} chunks\t{d.title}")
-    if not docs:
+        print(listing.model_dump_json(indent=1))
+    elif listing.documents:
+        print(presenter.documents_text(listing))
+    else:
         print("(no documents)", file=sys.stderr)
     return 0
 
@@ -152,49 +141,25 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         report = _collection(_settings(args), bulk_ingest=True).reindex(progress=bar)
     finally:
         bar.close()
-    _print_report(report)
+    print(presenter.report_text(report))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     collection = _collection(_settings(args))
+    started = time.perf_counter()
     answer = collection.ask(
         args.question,
         top_k=args.top_k,
         filters=Filters(year=args.year, lang=args.lang, doc_id=args.doc_id, kind=args.kind),
     )
+    response = presenter.ask_response(answer, took_ms=(time.perf_counter() - started) * 1000)
     if args.json:
-        out = {
-            "question": answer.question,
-            "language": answer.language,
-            "passages": [
-                {
-                    "rank": rank,
-                    "text": h.stored.chunk.text,
-                    "score": round(h.score, 6),
-                    "citation": {
-                        "doc_id": h.stored.chunk.doc_id,
-                        "title": h.stored.title,
-                        "start": h.stored.chunk.start,
-                        "end": h.stored.chunk.end,
-                        "page": h.stored.chunk.page,
-                        "source_url": h.stored.source_url,
-                    },
-                    "highlights": [{"start": s, "end": e} for s, e in h.highlights],
-                }
-                for rank, h in enumerate(answer.hits, start=1)
-            ],
-        }
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-        return 0
-    if not answer.hits:
+        print(response.model_dump_json(indent=1))
+    elif response.passages:
+        print(presenter.answer_text(response))
+    else:
         print("no passages found", file=sys.stderr)
-        return 0
-    for rank, h in enumerate(answer.hits, start=1):
-        c = h.stored.chunk
-        page = f", page {c.page}" if c.page else ""
-        print(f"[{rank}] {h.stored.title} ({c.doc_id}, {c.start}-{c.end}{page})  score {h.score:.3f}")
-        print(f"    {c.text.strip()}\n")
     return 0
 
 
@@ -207,16 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     collection = _collection(settings)
     if not args.no_ingest and collection.snapshot().is_empty and settings.corpus_dir:
         print(f"the index is empty: indexing {settings.corpus_dir} first", file=sys.stderr)
-        bar = _Bar()
-        try:
-            report, errors = ingest_paths(
-                collection, [settings.corpus_dir], max_bytes=settings.max_upload_bytes, progress=bar
-            )
-        finally:
-            bar.close()
-        _print_report(report)
-        for error in errors:
-            print(f"error: {error}", file=sys.stderr)
+        _ingest_and_report(collection, [settings.corpus_dir], max_bytes=settings.max_upload_bytes)
     app = create_app(settings, collection=collection)
     # uvicorn finishes the requests in flight on SIGTERM/SIGINT, then raises the signal again so
     # the process would die by it (exit -15). A no-op handler turns that into a normal return.

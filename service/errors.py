@@ -11,20 +11,18 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from index.errors import (
+from core.errors import (
     DocumentExists,
     DocumentNotFound,
+    DocumentTooLarge,
     IndexBusy,
     IndexCorrupt,
     IndexWriteFailed,
-    InvalidQuery,
-    ModelMismatch,
-)
-from ingest.errors import (
-    DocumentTooLarge,
     InvalidDocument,
     InvalidDocumentId,
+    InvalidQuery,
     MarjaError,
+    ModelMismatch,
     UnsupportedDocument,
 )
 

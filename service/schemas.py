@@ -7,15 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from text.cleaning import strip_controls
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_input_text(value: str) -> str:
     """Reject lone surrogates (not text, cannot be encoded); drop control characters."""
     if _SURROGATE.search(value):
         raise ValueError("contains lone surrogate code points; send valid Unicode text")
-    return _CONTROL.sub("", value)
+    return strip_controls(value)
 
 
 MAX_QUESTION_CHARS = 2000
@@ -99,7 +100,7 @@ class Passage(BaseModel):
 
 class AskResponse(BaseModel):
     question: str
-    language: str = Field(description="Detected language of the question ('ar', 'en', ...).")
+    lang: str = Field(description="Detected language of the question ('ar', 'en', ...).")
     passages: list[Passage]
     took_ms: float
 

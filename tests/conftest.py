@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from core.document import Document
 from index.collection import Collection
 from index.embedders.base import Embedder
-from ingest.document import Document
 from ingest.loaders import iter_source_files, load_file
 from service.app import create_app
 from service.settings import Settings
@@ -86,9 +86,7 @@ def default_embedder(models_dir: Path) -> Embedder:
     from index.embedders.factory import create_embedder
 
     embedder = create_embedder("default", models_dir=models_dir)
-    warm_up = getattr(embedder, "warm_up", None)
-    if warm_up:
-        warm_up()
+    embedder.warm_up()
     return embedder
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.analyzer import analyze
 from index.embedders.base import ProgressFn, as_unit_rows
+from text.analyzer import analyze
 
 
 class FakeEmbedder:
@@ -22,6 +22,9 @@ class FakeEmbedder:
 
     def __init__(self) -> None:
         self.passages_embedded = 0
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
 
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)

@@ -26,6 +26,10 @@ class Embedder(Protocol):
     @property
     def dim(self) -> int: ...
 
+    def warm_up(self) -> None:
+        """Load the model now (it is otherwise loaded on first use); calling it again is free."""
+        ...
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions; returns an array of shape (len(texts), dim)."""
         ...

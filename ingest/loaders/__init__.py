@@ -1,4 +1,4 @@
-"""Turn files (or posted text) into :class:`~ingest.document.Document` records.
+"""Turn files (or posted text) into :class:`~core.document.Document` records.
 
 One module per format; :data:`LOADERS` maps file suffixes to them.
 """
@@ -6,19 +6,20 @@ One module per format; :data:`LOADERS` maps file suffixes to them.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.document import Document, slugify, validate_doc_id
-from ingest.errors import DocumentTooLarge, InvalidDocument, UnsupportedDocument
-from ingest.language import UNDETERMINED, detect_language
+from core.document import Document, slugify, validate_doc_id
+from core.errors import DocumentTooLarge, InvalidDocument, UnsupportedDocument
+from ingest.blocks import first_heading
 from ingest.loaders.base import LoadedText, check_size
 from ingest.loaders.docx import load_docx_bytes
 from ingest.loaders.html import load_html_bytes
 from ingest.loaders.pdf import load_pdf_bytes
 from ingest.loaders.text import load_text_bytes
+from text.cleaning import clean_text
+from text.language import UNDETERMINED, detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ LOADERS: dict[str, Loader] = {
 }
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def supported_suffixes() -> list[str]:
@@ -44,8 +44,8 @@ def supported_suffixes() -> list[str]:
 
 
 def _first_line_title(text: str) -> str:
-    if m := _HEADING_LINE.search(text):
-        return m.group(1)
+    if heading := first_heading(text):
+        return heading
     for line in text.splitlines():
         if line.strip():
             return line.strip()[:120]
@@ -102,6 +102,33 @@ def load_bytes(
         )
     check_size(data, source=filename, max_bytes=max_bytes)
     return build_document(loader(data, source=filename), source=filename, **overrides)
+
+
+def load_text(
+    text: str,
+    *,
+    title: str,
+    doc_id: str | None = None,
+    lang: str | None = None,
+    kind: str | None = None,
+    source_url: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Document:
+    """A document from posted text (no file): cleaned like a file's text; its id defaults to the
+    title's slug."""
+    text = clean_text(text)
+    if len(text.encode("utf-8")) > max_bytes:
+        raise DocumentTooLarge(f"the text is over the limit of {max_bytes:,} bytes")
+    doc_id = validate_doc_id(doc_id or slugify(title))
+    return build_document(
+        LoadedText(text=text),
+        source=doc_id,
+        doc_id=doc_id,
+        title=title,
+        lang=lang,
+        kind=kind,
+        source_url=source_url,
+    )
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

@@ -8,15 +8,15 @@ from typing import Any
 
 import yaml
 
-from ingest.errors import DocumentTooLarge, InvalidDocument
+from core.errors import DocumentTooLarge, InvalidDocument
+from text.cleaning import clean_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
 class LoadedText:
-    """A loader's output before it becomes a :class:`~ingest.document.Document`."""
+    """A loader's output before it becomes a :class:`~core.document.Document`."""
 
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -43,11 +43,6 @@ def decode_utf8(data: bytes, *, source: str) -> str:
             source=source,
         ) from e
     return clean_text(text)
-
-
-def clean_text(text: str) -> str:
-    """Unify line ends and drop control characters, so offsets are stable across platforms."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def split_front_matter(text: str, *, source: str) -> tuple[dict[str, Any], str]:

@@ -15,8 +15,9 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.errors import InvalidDocument
-from ingest.loaders.base import LoadedText, clean_text
+from core.errors import InvalidDocument
+from ingest.loaders.base import LoadedText
+from text.cleaning import clean_text
 
 logger = logging.getLogger(__name__)
 

@@ -15,15 +15,16 @@ import logging
 import re
 from typing import Any
 
-from ingest.errors import InvalidDocument
-from ingest.language import UNDETERMINED, detect_language
-from ingest.loaders.base import LoadedText, clean_text
+from core.errors import InvalidDocument
+from ingest.loaders.base import LoadedText
+from text.cleaning import clean_text
+from text.language import UNDETERMINED, detect_language
+from text.script import ARABIC_SCRIPT_LANGS
 
 logger = logging.getLogger(__name__)
 
 NO_CONTENT_MESSAGE = "no main content found"
 
-_ARABIC_SCRIPT_LANGS = frozenset({"ar", "fa", "ur", "ps", "ku", "sd", "ug"})
 _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
@@ -290,8 +291,8 @@ def load_html_bytes(data: bytes, *, source: str) -> LoadedText:
     declared = metadata.get("language")
     if declared:
         detected = detect_language(text[:4000])
-        if detected != UNDETERMINED and (declared in _ARABIC_SCRIPT_LANGS) != (
-            detected in _ARABIC_SCRIPT_LANGS
+        if detected != UNDETERMINED and (declared in ARABIC_SCRIPT_LANGS) != (
+            detected in ARABIC_SCRIPT_LANGS
         ):
             logger.info(
                 "%s: <html lang=%r> but the text is %r; ignoring the declaration", source, declared, detected

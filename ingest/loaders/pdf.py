@@ -35,8 +35,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.errors import InvalidDocument
-from ingest.loaders.base import LoadedText, clean_text
+from core.errors import InvalidDocument
+from ingest.blocks import LIST_MARKER
+from ingest.loaders.base import LoadedText
+from ingest.loaders.bidi import bidi_type, is_rtl, mostly_rtl, paragraph_is_rtl, visual_to_logical
+from text.cleaning import clean_text
+from text.script import LATIN_LETTER
 
 logger = logging.getLogger(__name__)
 
@@ -48,29 +52,10 @@ SCANNED_MESSAGE = "no text layer (scanned PDF?); run OCR first"
 # PDFium is not thread-safe: one document at a time in this process.
 _PDFIUM_LOCK = threading.Lock()
 
-_RTL_CHAR = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_RTL_LETTER = re.compile(
-    r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
-)
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_STRONG_LETTER = re.compile(_RTL_LETTER.pattern[:-1] + r"A-Za-z\u00c0-\u024f]")
-_LAST_STRONG_LETTER = re.compile(_STRONG_LETTER.pattern + r"(?!.*" + _STRONG_LETTER.pattern + r")", re.DOTALL)
 # Arabic presentation forms and Latin ligatures: fonts without a proper ToUnicode map leak them.
 _PRESENTATION_FORM = re.compile(r"[\ufb00-\ufb06\ufb50-\ufdff\ufe70-\ufefc]")
-_LIST_MARKER = re.compile(r"^(?:[-*+•▪◦‣·]|\d{1,3}[.)])\s")
+_LIST_MARKER = re.compile(rf"^{LIST_MARKER}\s")
 _SOFT_HYPHENS = ("\x02", "\u00ad")
-_MIRRORED = {
-    "(": ")",
-    ")": "(",
-    "[": "]",
-    "]": "[",
-    "{": "}",
-    "}": "{",
-    "<": ">",
-    ">": "<",
-    "«": "»",
-    "»": "«",
-}
 _SAME_LINE = 0.5  # glyphs whose baselines differ by less than this many font sizes share a line
 _WORD_GAP = 0.25  # a gap this many font sizes wide between glyphs is a space...
 _UNDRAWN_SPACE = 0.6  # ...or, where the script changes, this fraction of the drawn spaces' median width
@@ -126,10 +111,6 @@ def _import_pdfium() -> tuple[Any, Any]:
     return pypdfium2, pypdfium2.raw
 
 
-def _is_rtl(ch: str) -> bool:
-    return unicodedata.bidirectional(ch) in ("R", "AL") or bool(_RTL_CHAR.match(ch))
-
-
 def _read_glyphs(textpage: Any, raw: Any) -> list[_Glyph]:
     """The page's glyphs. PDFium's own character order is not used beyond content order: its
     bidi pass reverses runs of Latin words inside Arabic lines and splits lines at vowel marks.
@@ -174,7 +155,7 @@ def _read_glyphs(textpage: Any, raw: Any) -> list[_Glyph]:
             continue
         chars.sort(key=lambda c: ((c[2] + c[3]) / 2, c[0]))
         text = "".join(c[1] for c in chars)
-        if any(_is_rtl(c) for c in text) and not _LATIN_LETTER.search(text):
+        if any(is_rtl(c) for c in text) and not LATIN_LETTER.search(text):
             text = text[::-1]  # PDFium lays a right-to-left glyph's characters out right to left
         kind = "mark" if all(unicodedata.category(c) in ("Mn", "Me") for c in text) else "glyph"
         glyphs.append(
@@ -236,89 +217,6 @@ def _attach_mark(mark: _Glyph, lines: list[_RawLine]) -> None:
         bisect.insort(line.glyphs, mark, key=lambda g: (g.x, g.index))
 
 
-def _bidi_type(text: str) -> str:
-    """ "L", "R", "N" (a number) or "O" (neutral) for one glyph's text."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind == "L":
-            return "L"
-        if kind in ("R", "AL"):
-            return "R"
-        if kind in ("EN", "AN"):
-            return "N"
-    return "O"
-
-
-def _visual_to_logical(units: list[str], rtl: bool) -> list[str]:
-    """Put one line's units from visual (left-to-right) order into logical order.
-
-    The levels of the Unicode bidi algorithm for a paragraph of direction ``rtl`` (strong types,
-    numbers, neutrals resolved by their neighbours), then rule L2. L2 reverses nested runs, so
-    applied to the visual order with the same levels it gives back the logical order. Brackets
-    in right-to-left runs are mirrored back (rule L4).
-    """
-    base = 1 if rtl else 0
-    types = [_bidi_type(u) for u in units]
-    levels = [0] * len(units)
-    for i, t in enumerate(types):
-        if t == "L":
-            levels[i] = 2 if rtl else 0
-        elif t == "R":
-            levels[i] = 1
-        elif t == "N":
-            near_rtl = any(
-                types[j] == "R"
-                for j in (_nearest_strong(types, i, -1), _nearest_strong(types, i, 1))
-                if j is not None
-            )
-            levels[i] = 2 if rtl or near_rtl else 0
-
-    def direction(i: int | None) -> str:
-        if i is None:
-            return "R" if rtl else "L"
-        return "L" if types[i] == "L" or (types[i] == "N" and levels[i] == 0) else "R"
-
-    for i, t in enumerate(types):
-        if t == "O":
-            before, after = direction(_nearest_typed(types, i, -1)), direction(_nearest_typed(types, i, 1))
-            if before == after:
-                levels[i] = 1 if before == "R" else (2 if rtl else 0)
-            else:
-                levels[i] = base
-    out = list(units)
-    for level in range(max(levels, default=0), 0, -1):
-        i = 0
-        while i < len(out):
-            if levels[i] < level:
-                i += 1
-                continue
-            j = i
-            while j < len(out) and levels[j] >= level:
-                j += 1
-            out[i:j] = out[i:j][::-1]
-            levels[i:j] = levels[i:j][::-1]
-            i = j
-    return [_MIRRORED.get(u, u) if lvl % 2 else u for u, lvl in zip(out, levels, strict=True)]
-
-
-def _nearest_strong(types: list[str], i: int, step: int) -> int | None:
-    j = i + step
-    while 0 <= j < len(types):
-        if types[j] in ("L", "R"):
-            return j
-        j += step
-    return None
-
-
-def _nearest_typed(types: list[str], i: int, step: int) -> int | None:
-    j = i + step
-    while 0 <= j < len(types):
-        if types[j] != "O":
-            return j
-        j += step
-    return None
-
-
 def _space_gaps(glyphs: list[_Glyph], spaces: list[_Glyph], size: float) -> set[int]:
     """Which gaps (gap ``k`` follows ``glyphs[k]``) hold a drawn space character.
 
@@ -351,7 +249,7 @@ def _line_text(line: _RawLine, page_rtl: bool) -> str:
     # Arabic and digits, a gap nearly as wide as the line's drawn spaces is one. Gaps between
     # digits or Arabic letters are not trusted (a thin "١", an alef have wide side bearings).
     drawn = [glyphs[k + 1].left - glyphs[k].right for k in space_after]
-    types = [_bidi_type(g.text) for g in glyphs]
+    types = [bidi_type(g.text) for g in glyphs]
     units: list[str] = []
     for k, glyph in enumerate(glyphs):
         if k:
@@ -371,29 +269,14 @@ def _line_text(line: _RawLine, page_rtl: bool) -> str:
             if space:
                 units.append(" ")
         units.append(glyph.text)
-    return "".join(_visual_to_logical(units, _line_is_rtl("".join(units), page_rtl)))
-
-
-def _line_is_rtl(visual: str, page_rtl: bool) -> bool:
-    """The direction of a line's paragraph, from its visual text.
-
-    A paragraph takes the direction of its first strong letter, which is drawn leftmost in a
-    left-to-right paragraph and rightmost in a right-to-left one: when both ends of the line are
-    letters of one direction, that is the direction. Otherwise the majority, then the page's.
-    """
-    ends = [m.group() for m in (_STRONG_LETTER.search(visual), _LAST_STRONG_LETTER.search(visual)) if m]
-    if len(ends) == 2 and _is_rtl(ends[0]) == _is_rtl(ends[1]):
-        return _is_rtl(ends[0])
-    rtl_letters = len(_RTL_LETTER.findall(visual))
-    ltr_letters = len(_LATIN_LETTER.findall(visual))
-    return rtl_letters > ltr_letters if rtl_letters != ltr_letters else page_rtl
+    return "".join(visual_to_logical(units, paragraph_is_rtl("".join(units), page_rtl)))
 
 
 def _page_lines(textpage: Any, raw: Any) -> list[_Line]:
     """The lines of one page in content order, in logical order, with their boxes."""
     raw_lines = _group_lines(_read_glyphs(textpage, raw))
     letters = "".join(g.text for line in raw_lines for g in line.glyphs)
-    page_rtl = len(_RTL_LETTER.findall(letters)) > len(_LATIN_LETTER.findall(letters))
+    page_rtl = mostly_rtl(letters)
     lines = []
     for line in raw_lines:
         text = _line_text(line, page_rtl)

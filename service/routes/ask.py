@@ -9,8 +9,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 
 from index.catalog import Filters
+from service import presenter
 from service.deps import CollectionDep, ReadAccess
-from service.schemas import AskRequest, AskResponse, Citation, Passage, Span, error_responses
+from service.schemas import AskRequest, AskResponse, error_responses
 
 router = APIRouter(tags=["ask"])
 
@@ -35,27 +36,4 @@ async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> 
         ),
         limiter=http.app.state.question_limiter,
     )
-    passages = [
-        Passage(
-            rank=rank,
-            text=hit.stored.chunk.text,
-            score=round(hit.score, 6),
-            lang=hit.stored.chunk.lang,
-            citation=Citation(
-                doc_id=hit.stored.chunk.doc_id,
-                title=hit.stored.title,
-                start=hit.stored.chunk.start,
-                end=hit.stored.chunk.end,
-                page=hit.stored.chunk.page,
-                source_url=hit.stored.source_url,
-            ),
-            highlights=[Span(start=s, end=e) for s, e in hit.highlights],
-        )
-        for rank, hit in enumerate(answer.hits, start=1)
-    ]
-    return AskResponse(
-        question=answer.question,
-        language=answer.language,
-        passages=passages,
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
-    )
+    return presenter.ask_response(answer, took_ms=(time.perf_counter() - started) * 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Annotated, Any
 
@@ -10,19 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from index.catalog import DocumentInfo
-from index.collection import Collection
-from index.errors import DocumentExists, DocumentNotFound
-from ingest.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, slugify, validate_doc_id
-from ingest.errors import DocumentTooLarge, InvalidDocument
-from ingest.loaders import build_document, load_bytes
-from ingest.loaders.base import LoadedText, clean_text
+from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, validate_doc_id
+from core.errors import DocumentTooLarge, InvalidDocument
+from ingest.loaders import load_bytes, load_text
+from service import presenter
 from service.deps import CollectionDep, ReadAccess, SettingsDep, WriteAccess
 from service.schemas import (
     DocumentFull,
     DocumentIn,
     DocumentList,
-    DocumentSummary,
     IngestResult,
     error_responses,
 )
@@ -66,22 +63,6 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _summary(info: DocumentInfo) -> dict[str, Any]:
-    return {
-        "doc_id": info.doc_id,
-        "title": info.title,
-        "lang": info.lang,
-        "kind": info.kind,
-        "source_url": info.source_url,
-        "metadata": info.metadata,
-        "chunks": info.chunk_count,
-        "characters": info.characters,
-        "pages": info.pages,
-        "content_hash": info.content_hash,
-        "ingested_at": info.ingested_at,
-    }
-
-
 @router.get(
     "",
     response_model=DocumentList,
@@ -90,9 +71,8 @@ def _summary(info: DocumentInfo) -> dict[str, Any]:
     summary="List documents",
 )
 def list_documents(collection: CollectionDep) -> DocumentList:
-    snapshot = collection.snapshot()
-    docs = snapshot.catalog.documents() if snapshot.catalog else []
-    return DocumentList(documents=[DocumentSummary(**_summary(d)) for d in docs], version=snapshot.version)
+    documents, version = collection.documents_with_version()
+    return presenter.document_list(documents, version=version)
 
 
 @router.get(
@@ -104,7 +84,7 @@ def list_documents(collection: CollectionDep) -> DocumentList:
 )
 def get_document(doc_id: DocId, collection: CollectionDep) -> DocumentFull:
     info, text = collection.document(validate_doc_id(doc_id))
-    return DocumentFull(**_summary(info), text=text)
+    return presenter.document_full(info, text)
 
 
 async def _document_from_request(request: Request, settings: Settings, *, doc_id: str | None) -> Document:
@@ -124,18 +104,14 @@ async def _document_from_request(request: Request, settings: Settings, *, doc_id
                 f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in e.errors()
             )
             raise InvalidDocument(problems) from e
-        text = clean_text(payload.text)
-        if len(text.encode("utf-8")) > settings.max_upload_bytes:
-            raise DocumentTooLarge(f"the text is over the limit of {settings.max_upload_bytes:,} bytes")
-        given_id = doc_id or payload.doc_id or slugify(payload.title)
-        return build_document(
-            LoadedText(text=text),
-            source=given_id,
-            doc_id=validate_doc_id(given_id),
+        return load_text(
+            payload.text,
             title=payload.title,
+            doc_id=doc_id or payload.doc_id,
             lang=payload.lang,
             kind=payload.kind,
             source_url=payload.source_url,
+            max_bytes=settings.max_upload_bytes,
         )
     if content_type == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=10)
@@ -158,14 +134,6 @@ async def _document_from_request(request: Request, settings: Settings, *, doc_id
     )
 
 
-def _exists(collection: Collection, doc_id: str) -> bool:
-    try:
-        collection.document(doc_id)
-    except DocumentNotFound:
-        return False
-    return True
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -177,14 +145,8 @@ def _exists(collection: Collection, doc_id: str) -> bool:
 )
 async def add_document(request: Request, collection: CollectionDep, settings: SettingsDep) -> IngestResult:
     document = await _document_from_request(request, settings, doc_id=None)
-    if _exists(collection, document.doc_id):
-        raise DocumentExists(document.doc_id)
-    report = await run_in_threadpool(collection.ingest, [document])
-    return IngestResult(
-        doc_id=document.doc_id,
-        chunks=report.chunks_per_document.get(document.doc_id, 0),
-        version=report.version,
-    )
+    report = await run_in_threadpool(collection.add, document)
+    return presenter.ingest_result(report, document.doc_id)
 
 
 @router.put(
@@ -206,13 +168,9 @@ async def replace_document(
     settings: SettingsDep,
 ) -> IngestResult:
     document = await _document_from_request(request, settings, doc_id=validate_doc_id(doc_id))
-    existed = _exists(collection, doc_id)
-    report = await run_in_threadpool(collection.ingest, [document])
-    response.status_code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-    chunks = report.chunks_per_document.get(doc_id)
-    if chunks is None:  # unchanged content: nothing was re-chunked
-        chunks = collection.document(doc_id)[0].chunk_count
-    return IngestResult(doc_id=doc_id, chunks=chunks, version=report.version)
+    report = await run_in_threadpool(functools.partial(collection.add, document, replace=True))
+    response.status_code = status.HTTP_201_CREATED if doc_id in report.added else status.HTTP_200_OK
+    return presenter.ingest_result(report, doc_id)
 
 
 @router.delete(

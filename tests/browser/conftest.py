@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
-from tests.live import LiveServer
+from harness.live import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Request, expect
 
+from harness.live import free_port
 from tests.browser.conftest import (
     XSS_DOC_ID,
     XSS_TITLE,
@@ -22,7 +23,6 @@ from tests.browser.conftest import (
     Tab,
     host_page,
 )
-from tests.live import free_port
 
 pytestmark = pytest.mark.browser
 

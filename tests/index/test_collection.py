@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from core.document import Document
+from core.errors import DocumentExists, DocumentNotFound, IndexWriteFailed, ModelMismatch
 from index import search
 from index.catalog import Filters
 from index.collection import Collection
-from index.errors import DocumentNotFound, IndexWriteFailed, ModelMismatch
 from index.lexical import LexicalIndex
-from ingest.document import Document
 from tests.fakes import FakeEmbedder
 
 
@@ -199,3 +200,41 @@ def test_dense_search_on_a_helper_thread_gives_the_same_answer(
     sequential = answers()
     monkeypatch.setattr(search, "PARALLEL_FROM", 0)
     assert answers() == sequential and all(sequential)
+
+
+def test_add_refuses_an_existing_id_unless_replacing(corpus_collection: Collection) -> None:
+    doc = Document(doc_id="note", title="Note", text="A note about the 2025 meeting in Amman.", lang="en")
+    assert corpus_collection.add(doc).added == ["note"]
+    version = corpus_collection.snapshot().version
+    changed = Document(doc_id="note", title="Note", text="A corrected note about Amman.", lang="en")
+    with pytest.raises(DocumentExists):
+        corpus_collection.add(changed)
+    assert corpus_collection.snapshot().version == version  # nothing was written
+    report = corpus_collection.add(changed, replace=True)
+    assert report.replaced == ["note"] and report.chunks_per_document["note"] == 1
+    again = corpus_collection.add(changed, replace=True)
+    assert again.unchanged == ["note"] and again.chunks_per_document["note"] == 1
+
+
+def test_concurrent_adds_of_one_id_let_exactly_one_win(collection: Collection) -> None:
+    """The existence check and the write happen under one lock: no check-then-write race."""
+    docs = [
+        Document(doc_id="same", title=f"Try {i}", text=f"Attempt number {i} at the same id.", lang="en")
+        for i in range(4)
+    ]
+    outcomes: list[str] = []
+
+    def add(doc: Document) -> None:
+        try:
+            collection.add(doc)
+            outcomes.append("added")
+        except DocumentExists:
+            outcomes.append("exists")
+
+    threads = [threading.Thread(target=add, args=(d,)) for d in docs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["added", "exists", "exists", "exists"]
+    assert [d.doc_id for d in collection.documents()] == ["same"]

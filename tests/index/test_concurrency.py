@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from core.document import Document
 from index.collection import Collection
-from ingest.document import Document
 from tests.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ _WRITER = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
     from index.collection import Collection
-    from ingest.document import Document
+    from core.document import Document
     from tests.fakes import FakeEmbedder
 
     class SlowEmbedder(FakeEmbedder):

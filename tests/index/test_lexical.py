@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.analyzer import analyze
 from index.lexical import LexicalIndex
+from text.analyzer import analyze
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import ChunkingOptions, chunk_document, parse_blocks, split_sentences
-from ingest.document import Document
+from core.document import Document
+from ingest.blocks import parse_blocks
+from ingest.chunking import ChunkingOptions, chunk_document
 
 
 def doc(text: str, title: str = "T") -> Document:
@@ -124,30 +124,6 @@ def test_one_overlong_sentence_is_split_at_whitespace() -> None:
     chunks = chunk_document(doc(text), ChunkingOptions(max_chars=100, min_chars=10))
     assert len(chunks) > 5
     assert all(len(c.text) <= 100 and "كلمة" in c.text for c in chunks)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("One. Two? Three!", ["One.", "Two?", "Three!"]),
-        ("هل حضر؟ نعم؛ حضر.", ["هل حضر؟", "نعم؛", "حضر."]),
-        ("line one\nline two", ["line one", "line two"]),
-        ("Version 2.5 is out. Yes.", ["Version 2.5 is out.", "Yes."]),
-        ("He said (IGAD). Then left.", ["He said (IGAD).", "Then left."]),
-    ],
-)
-def test_split_sentences(text: str, expected: list[str]) -> None:
-    spans = split_sentences(text, 0, len(text), min_words=1)
-    assert [text[s:e] for s, e in spans] == expected
-
-
-def test_short_fragments_join_a_neighbour() -> None:
-    text = "Short. This sentence has more than six words in it. Tiny bit. ثم جملة عربية طويلة بما يكفي من الكلمات؛ نعم."
-    spans = split_sentences(text, 0, len(text))
-    assert [text[s:e] for s, e in spans] == [
-        "Short. This sentence has more than six words in it. Tiny bit.",
-        "ثم جملة عربية طويلة بما يكفي من الكلمات؛ نعم.",
-    ]
 
 
 def test_chunks_record_language_years_and_page() -> None:

@@ -15,11 +15,11 @@ from PIL import Image
 
 import ingest.loaders.docx as docx_loader
 import ingest.loaders.pdf as pdf_loader
+from core.document import Document
+from core.errors import InvalidDocument
+from harness.samples import ARABIC_FONT, make_pdf
 from ingest.chunking import chunk_document
-from ingest.document import Document
-from ingest.errors import InvalidDocument
 from ingest.loaders import load_bytes, supported_suffixes
-from tests.samples import ARABIC_FONT, make_pdf
 
 needs_arabic_font = pytest.mark.skipif(
     not ARABIC_FONT.exists(),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import DocumentTooLarge, InvalidDocument, InvalidDocumentId, UnsupportedDocument
+from core.errors import DocumentTooLarge, InvalidDocument, InvalidDocumentId, UnsupportedDocument
 from ingest.loaders import iter_source_files, load_bytes, load_file
 
 

@@ -15,7 +15,7 @@ def test_ask_returns_cited_passages(client: TestClient) -> None:
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["language"] == "en" and body["question"].startswith("Which")
+    assert body["lang"] == "en" and body["question"].startswith("Which")
     assert [p["rank"] for p in body["passages"]] == [1, 2, 3]
     assert body["took_ms"] >= 0
     top = body["passages"][0]
@@ -41,7 +41,7 @@ def test_every_citation_round_trips_through_get_document(client: TestClient) -> 
 
 def test_arabic_question_is_detected(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟"}).json()
-    assert body["language"] == "ar"
+    assert body["lang"] == "ar"
 
 
 def test_filters_apply(client: TestClient) -> None:

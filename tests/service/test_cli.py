@@ -24,7 +24,7 @@ def data_dir(_default_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_ask_json_has_the_api_shape(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟", "--top-k", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["language"] == "ar" and len(out["passages"]) == 2
+    assert out["lang"] == "ar" and len(out["passages"]) == 2
     top = out["passages"][0]
     assert {"doc_id", "title", "start", "end", "source_url"} <= set(top["citation"])
     assert top["highlights"]
@@ -78,3 +78,34 @@ def test_invalid_setting_names_the_variable(
     monkeypatch.setenv("MARJA_HNSW_THRESHOLD", "many")
     assert main(["ls"]) == 2
     assert "MARJA_HNSW_THRESHOLD" in capsys.readouterr().err
+
+
+def test_ask_json_is_what_the_api_returns(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One presenter: `marja ask --json` prints the body of POST /ask (but for the time taken)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    question = "Which organizations attended the meeting in 2017?"
+    assert main(["ask", question, "--top-k", "3", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    with TestClient(create_app(Settings(data_dir=data_dir, rate_limit="off"))) as client:
+        served = client.post("/ask", json={"question": question, "top_k": 3}).json()
+    assert printed.pop("took_ms") >= 0 and served.pop("took_ms") >= 0
+    assert printed == served
+
+
+def test_ls_json_is_what_the_api_returns(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    assert main(["ls", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    with TestClient(create_app(Settings(data_dir=data_dir, rate_limit="off"))) as client:
+        served = client.get("/documents").json()
+    assert printed == served
+    assert {d["doc_id"] for d in printed["documents"]} >= {"un-regional-organizations"}
+    assert all("chunks" in d and "chunk_count" not in d for d in printed["documents"])

@@ -1,14 +1,13 @@
 """Schemathesis against the app's own OpenAPI schema: no 5xx, responses match the schema.
 
-The app serves the bundled corpus with the fake embedder from a temporary directory made when
-this module is imported (schemathesis needs the schema at collection time).
+Schemathesis reads the schema when the module is collected, which needs only the app; the
+collection it serves (the bundled corpus with the fake embedder, in a temporary directory that
+pytest creates and removes) is attached by a fixture before any case runs.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -20,15 +19,15 @@ from service.settings import Settings
 from tests.conftest import API_KEY, CORPUS
 from tests.fakes import FakeEmbedder
 
+app = create_app(Settings(api_keys=[API_KEY], rate_limit="off"))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
-def _app():  # type: ignore[no-untyped-def]
-    data = Path(tempfile.mkdtemp(prefix="marja-fuzz-"))
-    collection = Collection(data, FakeEmbedder())
+
+@pytest.fixture(scope="module", autouse=True)
+def _corpus(tmp_path_factory: pytest.TempPathFactory) -> None:
+    collection = Collection(tmp_path_factory.mktemp("fuzz"), FakeEmbedder())
     collection.ingest([load_file(p) for p in iter_source_files([CORPUS])])
-    return create_app(Settings(data_dir=data, api_keys=[API_KEY], rate_limit="off"), collection=collection)
-
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+    app.state.collection = collection
 
 
 @schema.parametrize()

@@ -36,7 +36,7 @@ def test_a_third_language_is_answered_and_reported(corpus_collection: Collection
         body = c.post(
             "/ask", json={"question": "Quelles organisations ont participé à la réunion de Djibouti ?"}
         ).json()
-        assert body["language"] == "fr" and body["passages"]
+        assert body["lang"] == "fr" and body["passages"]
 
 
 def test_oversized_bodies_get_413_before_parsing(corpus_collection: Collection) -> None:

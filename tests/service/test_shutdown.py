@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.live import LiveServer
 from index.collection import Collection
 from index.embedders.base import Embedder
-from tests.live import LiveServer
 
 pytestmark = pytest.mark.model
 

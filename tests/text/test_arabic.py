@@ -1,6 +1,7 @@
 import pytest
 
-from ingest.arabic import has_arabic, light_stem, normalize
+from text.arabic import light_stem, normalize
+from text.script import has_arabic
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.errors import InvalidDocumentId
+from core.errors import InvalidDocumentId
 
 DOC_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 MAX_DOC_ID_LENGTH = 128

@@ -8,8 +8,6 @@ change it whenever the output of :func:`normalize` changes, so old indexes are r
 
 from __future__ import annotations
 
-import re
-
 NORMALISER_VERSION = "ar-norm-1"
 
 _DIACRITICS = (
@@ -55,18 +53,11 @@ def normalize_digits(text: str) -> str:
 
 _DIGITS_ONLY = {k: v for k, v in _TABLE.items() if isinstance(v, str) and v.isdigit()}
 
-_ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
-
 # Longest first, so وال is stripped as one prefix and not as و + ال.
 _PREFIXES = ("وال", "بال", "كال", "فال", "ال", "لل")
 # Written after normalisation (ة is already ه, so ية is يه).
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 _MIN_STEM = 2
-
-
-def has_arabic(text: str) -> bool:
-    """True when ``text`` contains at least one Arabic letter."""
-    return _ARABIC_LETTER.search(text) is not None
 
 
 def light_stem(token: str) -> str:

@@ -1,8 +1,40 @@
-"""Errors of the index layer (see :mod:`ingest.errors` for the base class)."""
+"""Every domain error marja raises on purpose, in one place.
+
+The service maps them to HTTP responses at its edge (``service/errors.py``), nowhere else; the
+CLI prints their message.
+"""
 
 from __future__ import annotations
 
-from ingest.errors import MarjaError
+
+class MarjaError(Exception):
+    """Base of every error marja raises on purpose."""
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+class InvalidDocument(MarjaError):
+    """A document cannot be ingested: bad encoding, empty, too large, unsupported type..."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class UnsupportedDocument(InvalidDocument):
+    """The file type has no loader."""
+
+
+class DocumentTooLarge(InvalidDocument):
+    """The file or text is over the configured size limit."""
+
+
+class InvalidDocumentId(MarjaError):
+    """A document id that is not a short slug (letters, digits, ``.``, ``_``, ``-``)."""
+
+
+# -- the index -----------------------------------------------------------------------------
 
 
 class DocumentNotFound(MarjaError):

@@ -1,6 +1,7 @@
 import pytest
 
-from ingest.language import detect_language, years_mentioned
+from text.language import detect_language
+from text.years import years_mentioned
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Text → index terms for the lexical index, the same for passages and questions.
 
-Arabic tokens are normalised (``ingest.arabic.normalize``) and lightly stemmed; Latin tokens are
+Arabic tokens are normalised (:func:`text.arabic.normalize`) and lightly stemmed; Latin tokens are
 lower-cased and Snowball-stemmed; digits of either system become ASCII numbers. Nothing is
 dropped for being non-ASCII: an Arabic question must find Arabic passages.
 """
@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import Stemmer
 
-from ingest.arabic import has_arabic, light_stem, normalize
+from text.arabic import light_stem, normalize
+from text.script import has_arabic
 
 ANALYZER_VERSION = "terms-1"
 

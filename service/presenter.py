@@ -1,0 +1,111 @@
+"""What marja shows of its results: the one mapping from domain objects to what users see.
+
+The HTTP routes return these models as JSON; the command line prints the same models, as JSON
+(``--json``) or as text, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from index.builder import IngestReport
+from index.catalog import DocumentInfo
+from index.collection import Answer
+from index.search import Hit
+from service.schemas import (
+    AskResponse,
+    Citation,
+    DocumentFull,
+    DocumentList,
+    DocumentSummary,
+    IngestResult,
+    Passage,
+    Span,
+)
+
+
+def passage(hit: Hit, *, rank: int) -> Passage:
+    """A search hit as a cited passage."""
+    chunk = hit.stored.chunk
+    return Passage(
+        rank=rank,
+        text=chunk.text,
+        score=round(hit.score, 6),
+        lang=chunk.lang,
+        citation=Citation(
+            doc_id=chunk.doc_id,
+            title=hit.stored.title,
+            start=chunk.start,
+            end=chunk.end,
+            page=chunk.page,
+            source_url=hit.stored.source_url,
+        ),
+        highlights=[Span(start=s, end=e) for s, e in hit.highlights],
+    )
+
+
+def ask_response(answer: Answer, *, took_ms: float) -> AskResponse:
+    """The answer to a question, as ``POST /ask`` returns it and ``marja ask --json`` prints it."""
+    return AskResponse(
+        question=answer.question,
+        lang=answer.lang,
+        passages=[passage(hit, rank=rank) for rank, hit in enumerate(answer.hits, start=1)],
+        took_ms=round(took_ms, 2),
+    )
+
+
+def document_summary(info: DocumentInfo) -> DocumentSummary:
+    return DocumentSummary(**asdict(info))
+
+
+def document_full(info: DocumentInfo, text: str) -> DocumentFull:
+    return DocumentFull(**asdict(info), text=text)
+
+
+def document_list(documents: Sequence[DocumentInfo], *, version: str | None) -> DocumentList:
+    return DocumentList(documents=[document_summary(d) for d in documents], version=version)
+
+
+def ingest_result(report: IngestReport, doc_id: str) -> IngestResult:
+    """What a write of one document over HTTP returns."""
+    chunks = report.chunks_per_document.get(doc_id, 0)
+    return IngestResult(doc_id=doc_id, chunks=chunks, version=report.version)
+
+
+# -- text for a terminal ------------------------------------------------------------------------
+
+
+def answer_text(response: AskResponse) -> str:
+    """A numbered list of cited passages, for ``marja ask``."""
+    blocks = []
+    for p in response.passages:
+        c = p.citation
+        page = f", page {c.page}" if c.page else ""
+        blocks.append(
+            f"[{p.rank}] {c.title} ({c.doc_id}, {c.start}-{c.end}{page})  score {p.score:.3f}\n"
+            f"    {p.text.strip()}\n"
+        )
+    return "\n".join(blocks)
+
+
+def documents_text(documents: DocumentList) -> str:
+    """One line per document, for ``marja ls``."""
+    return "\n".join(
+        f"{d.doc_id}\t{d.lang}\t{d.kind}\t{d.chunks} chunks\t{d.title}" for d in documents.documents
+    )
+
+
+def report_text(report: IngestReport) -> str:
+    """What an ingest, removal or re-index did, in one line."""
+    parts = [
+        f"{len(report.added)} added",
+        f"{len(report.replaced)} replaced",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.removed:
+        parts.append(f"{len(report.removed)} removed")
+    return (
+        f"{', '.join(parts)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
+        f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
+    )
