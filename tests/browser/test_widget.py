@@ -16,6 +16,7 @@ from playwright.sync_api import Request, expect
 
 from harness.live import free_port
 from tests.browser.conftest import (
+    ARTIFACTS,
     XSS_DOC_ID,
     XSS_TITLE,
     HostSite,
@@ -50,6 +51,21 @@ def _direction(tab: Tab, selector: str, index: int = 0) -> str:
     return str(
         tab.shadow_eval(
             "(root, [sel, i]) => getComputedStyle(root.querySelectorAll(sel)[i]).direction", [selector, index]
+        )
+    )
+
+
+def _words(text: str) -> str:
+    """The text without Markdown line markers ("- ", "## ", "1. ") and without any whitespace."""
+    plain = re.sub(r"(?m)^[ \t]*(?:[-*+]|#{1,6}|\d{1,3}[.)])[ \t]+", "", text)
+    return re.sub(r"\s+", "", plain)
+
+
+def _cite_text(tab: Tab) -> str:
+    """The text of every piece of the cited span in the source view (it may cross blocks)."""
+    return str(
+        tab.shadow_eval(
+            "(root) => [...root.querySelectorAll('.source mark.cite')].map(m => m.textContent).join('')"
         )
     )
 
@@ -92,7 +108,8 @@ def test_english_answer_with_highlight(service: str, open_tab: OpenTab) -> None:
     tab = open_tab(f"{service}/")
     widget = tab.widget()
     log = widget.locator("[role=log]")
-    expect(log).to_have_attribute("aria-live", "polite")
+    # The log itself is not read out on every change; a short summary goes to the status region.
+    expect(log).to_have_attribute("aria-live", "off")
     expect(widget.locator("textarea")).to_have_attribute("aria-label", "Your question")
     expect(widget.locator("button.send")).to_have_text("Send")
     bodies = _ask_bodies(tab)
@@ -118,7 +135,7 @@ def test_loading_state(service: str, open_tab: OpenTab) -> None:
     widget.locator("textarea").press("Enter")
     expect(widget.locator(".loading")).to_be_visible()
     expect(widget.locator("[role=log]")).to_have_attribute("aria-busy", "true")
-    expect(widget.locator("button.send")).to_have_attribute("aria-disabled", "true")
+    expect(widget.locator("[role=status]")).to_have_text("Searching the documents…")
     held[0].continue_()
     expect(widget.locator(".passage").first).to_be_visible()
     expect(widget.locator(".loading")).to_have_count(0)
@@ -173,12 +190,12 @@ def test_hostile_document_is_shown_as_text(service: str, open_tab: OpenTab) -> N
 
     passage.locator("button.show-source").click()
     cite = tab.widget().locator(".source mark.cite")
-    expect(cite).to_be_visible()
-    expect(tab.widget().locator(".source h3")).to_have_text(XSS_TITLE)
+    expect(cite.first).to_be_visible()
+    expect(tab.widget().locator(".source h2")).to_have_text(XSS_TITLE)
     # the emoji before the passage must not shift the marked span (code points vs UTF-16)
     doc = _document(tab, XSS_DOC_ID)
     start, end = (int(passage.get_attribute(a) or 0) for a in ("data-start", "data-end"))
-    assert cite.text_content() == "".join(list(doc["text"])[start:end])
+    assert _words(_cite_text(tab)) == _words("".join(list(doc["text"])[start:end]))
 
     tab.page.wait_for_timeout(500)  # an <img onerror> would have fired by now
     counts = tab.shadow_eval("(root) => root.querySelectorAll('img, script, iframe, [onerror]').length")
@@ -206,7 +223,7 @@ def test_service_down(service: str, allowed_site: HostSite, host_js: None, open_
     turn = tab.ask(Q_EN, down)
     expect(turn.locator(".error")).to_contain_text("Cannot reach the service")
     expect(down.locator("textarea")).to_be_editable()
-    expect(down.locator("textarea")).to_have_value(Q_EN)  # ready to retry
+    expect(turn.locator("button.retry")).to_be_focused()  # ready to retry
     tab.screenshot("widget-error.png", "#down")
 
     tab.page.locator("#host-button").click()
@@ -232,9 +249,9 @@ def test_timeout(
 def test_http_error_shows_server_detail(service: str, open_tab: OpenTab) -> None:
     """A 4xx answer shows the server's own `detail` message."""
     tab = open_tab(f"{service}/")
-    turn = tab.ask("why? " * 450)
+    turn = tab.ask("\x07\x07")  # control characters only: the service refuses it as empty
     expect(turn.locator(".error")).to_contain_text("(422)")
-    expect(turn.locator(".error")).to_contain_text("over the limit of 2,000")
+    expect(turn.locator(".error")).to_contain_text("question: is empty")
 
 
 # -- embedding on other origins -------------------------------------------------------------------
@@ -258,28 +275,34 @@ def test_cross_origin_not_allowed(
     )
     tab = open_tab(url)
     turn = tab.ask(Q_EN)
-    expect(turn.locator(".error")).to_contain_text("Cannot reach the service")
+    expect(turn.locator(".error")).to_contain_text(
+        f"This page's address ({blocked_site.origin}) is not allowed to use the service "
+        "(ask the administrator to add it to MARJA_CORS_ORIGINS)"
+    )
+    expect(turn.locator(".error")).not_to_contain_text("Cannot reach")
     tab.page.locator("#host-button").click()
     expect(tab.page.locator("#host-button")).to_have_text("clicked 1")
     expect(tab.page.locator("#host-title")).to_be_visible()
 
 
+# Everything a careless or hostile page can do to what the widget inherits or to elements by name.
+# (Hiding <marja-chat> itself with display/hidden is the page's right: see test_layout.py.)
 HOSTILE_CSS = """<style>
 html, body { font-size: 0 !important; color: transparent !important; line-height: 0 !important;
-             visibility: hidden !important; direction: rtl !important; letter-spacing: -3px !important; }
-body * { display: none !important; color: transparent !important; font-size: 0 !important;
-         opacity: 0 !important; --accent: transparent !important; }
-marja-chat { display: none !important; position: absolute !important; left: -9999px !important;
-             width: 0 !important; height: 0 !important; overflow: hidden !important;
-             transform: scale(0) !important; pointer-events: none !important; all: unset !important; }
+             visibility: hidden !important; direction: rtl !important; letter-spacing: -3px !important;
+             font-family: cursive !important; text-transform: uppercase !important;
+             word-spacing: 40px !important; white-space: nowrap !important; }
+* { color: transparent !important; font-size: 0 !important; line-height: 0 !important;
+    box-sizing: content-box !important; --accent: transparent !important; --bg: red !important; }
+marja-chat { font: 0/0 serif !important; text-align: right !important; text-indent: -9999px !important; }
 mark { background: none !important; color: transparent !important; }
 input, textarea, button { display: none !important; border: 0 !important; }
-div, p, section, form, li { display: none !important; }
+div, p, section, form, li, ol, h2, h3 { display: none !important; }
 </style>"""
 
 
 def test_hostile_host_css(service: str, allowed_site: HostSite, host_js: None, open_tab: OpenTab) -> None:
-    """(e) The host page's CSS tries hard to hide and blank everything: the widget is unaffected."""
+    """(e) The host page's CSS tries hard to blank everything inside: the widget is unaffected."""
     url = allowed_site.add(
         "/hostile.html",
         host_page(
@@ -302,6 +325,9 @@ def test_hostile_host_css(service: str, allowed_site: HostSite, host_js: None, o
                 send: css('button.send', 'backgroundColor'),
                 visibility: css('.chat', 'visibility'),
                 direction: css('.chat', 'direction'),
+                transform: css('.passage .text', 'textTransform'),
+                spacing: css('.passage .text', 'letterSpacing'),
+                background: css('.chat', 'backgroundColor'),
             };
         }"""
     )
@@ -311,7 +337,11 @@ def test_hostile_host_css(service: str, allowed_site: HostSite, host_js: None, o
     assert style["mark"] not in ("rgba(0, 0, 0, 0)", "transparent"), style
     assert style["send"] == "rgb(11, 93, 143)", style
     assert style["visibility"] == "visible" and style["direction"] == "ltr", style
-    tab.screenshot("widget-hostile-css.png")
+    assert style["transform"] == "none" and style["spacing"] == "normal", style
+    assert style["background"] == "rgb(255, 255, 255)", style
+    # (the <marja-chat> box itself inherits the page's visibility: hidden, so shoot the page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.page.screenshot(path=str(ARTIFACTS / "widget-hostile-css.png"))
 
 
 def test_strict_content_security_policy(
@@ -360,9 +390,11 @@ def test_keyboard(service: str, open_tab: OpenTab) -> None:
     outline = tab.shadow_eval("(root) => getComputedStyle(root.activeElement).outlineStyle")
     assert outline == "solid"  # visible focus
 
-    # Shift+Tab from the question box reaches the last passage's "show source" button.
-    tab.page.keyboard.press("Shift+Tab")
-    assert _active_class(tab) == "show-source"
+    # Shift+Tab from the question box goes back through the answer: its feedback buttons, then
+    # the last passage's "copy" and "show source" buttons.
+    for expected in ("thumb down", "thumb up", "copy", "show-source"):
+        tab.page.keyboard.press("Shift+Tab")
+        assert _active_class(tab) == expected
     assert tab.shadow_eval("(root) => getComputedStyle(root.activeElement).outlineStyle") == "solid"
     tab.page.keyboard.press("Enter")
     expect(widget.locator(".source")).to_be_visible()
@@ -387,15 +419,17 @@ def test_show_source(service: str, open_tab: OpenTab) -> None:
 
     source = widget.locator(".source")
     cite = source.locator("mark.cite")
-    expect(cite).to_be_visible()
-    expect(source.locator("h3")).to_have_text(api_passage["citation"]["title"])
+    expect(cite.first).to_be_visible()
+    expect(source.locator("h2")).to_have_text(api_passage["citation"]["title"])
     expect(cite.locator("mark.hl").first).not_to_be_empty()
 
     c = api_passage["citation"]
     doc = _document(tab, c["doc_id"])
     sliced = tab.page.evaluate("([t, s, e]) => t.slice(s, e)", [doc["text"], c["start"], c["end"]])
-    assert sliced == api_passage["text"] == cite.text_content()
-    assert first.locator(".text").text_content() == api_passage["text"].strip()
+    assert sliced == api_passage["text"]
+    # The marked words are the passage's, shown without their Markdown markers ("- ").
+    assert _words(_cite_text(tab)) == _words(api_passage["text"])
+    assert _words(first.locator(".text").text_content() or "") == _words(api_passage["text"])
 
     # The marked span is inside the visible part of the (scrolled) document box.
     view = tab.shadow_eval(
