@@ -18,9 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from harness.live import LiveServer
+from harness.samples import make_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -57,7 +59,37 @@ source_url: "javascript:alert(3)"
 {XSS_SENTENCE} The drill checks that markup in documents is shown as plain characters.
 """
 
+# A summary with a source link and a PDF with pages, for citations copied with their source.
+LINKED_DOC_ID = "fisheries-2031"
+LINKED_URL = "https://intranet.example.org/minutes/fisheries-2031"
+LINKED_DOCUMENT = f"""---
+doc_id: {LINKED_DOC_ID}
+title: "2031: Workshop on coastal fisheries disputes (summary)"
+language: en
+kind: summary
+source_url: "{LINKED_URL}"
+---
+
+In 2031, the workshop on coastal fisheries disputes was held in Mombasa, hosted by the regional
+fisheries commission.
+"""
+PAGED_TITLE = "Annual lighthouse keepers report"
+PAGED_PAGES = [
+    [("L", "Introduction. This report covers the lighthouse keepers of the northern coast.")],
+    [("L", "In 2032, the lighthouse keepers association met in Tromso to discuss foghorn maintenance.")],
+]
+
 expect.set_options(timeout=20_000)
+
+# axe-core rules: WCAG 2.2 A and AA, and Deque's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Every axe-core violation on the page (open shadow roots included), one line each."""
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options).response
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in results["violations"]]
 
 
 # -- host pages on other origins ------------------------------------------------------------------
@@ -179,6 +211,8 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     extra = work / "extra"
     extra.mkdir()
     (extra / "security-drill.md").write_text(XSS_DOCUMENT, encoding="utf-8")
+    (extra / "fisheries-2031.md").write_text(LINKED_DOCUMENT, encoding="utf-8")
+    (extra / "lighthouse-report.pdf").write_bytes(make_pdf(PAGED_PAGES, title=PAGED_TITLE, arabic_font=False))
     data = work / "data"
     done = subprocess.run(
         [sys.executable, "-m", "service.cli", "ingest", str(CORPUS), str(extra)],
