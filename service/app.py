@@ -14,8 +14,9 @@ from index.builder import BuildOptions
 from index.collection import Collection
 from index.embedders.factory import create_embedder
 from service.errors import install_error_handlers
+from service.feedback_store import FeedbackStore
 from service.limits import BodySizeLimit, RateLimit
-from service.routes import ask, documents, health, widget
+from service.routes import ask, documents, feedback, health, widget
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
     )
     app.state.settings = settings
     app.state.collection = collection
+    app.state.feedback = FeedbackStore(settings.data_dir, max_rows=settings.feedback_max_rows)
     install_error_handlers(app)
     upload_paths = ("/documents",)
 
@@ -91,18 +93,30 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
         return settings.max_request_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
-    if settings.rate_limit != "off":
-        app.add_middleware(RateLimit, rate=settings.rate_limit, paths=frozenset({"/ask"}))
-    if settings.cors_origins:
+    rate = None if settings.rate_limit == "off" else settings.rate_limit
+    widget_rate = None if settings.widget_rate_limit == "off" else settings.widget_rate_limit
+    if rate or (widget_rate and settings.widget_keys):
+        app.add_middleware(
+            RateLimit,
+            rate=rate,
+            paths=frozenset({"/ask", "/feedback"}),
+            widget_keys=frozenset(settings.widget_keys),
+            widget_rate=widget_rate,
+        )
+    # Pages that embed the widget with a publishable key are allowed too.
+    key_origins = [origin for origins in settings.widget_keys.values() for origin in origins]
+    origins = list(dict.fromkeys(settings.cors_origins + key_origins))
+    if origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Widget-Key"],
             max_age=600,
         )
     app.include_router(ask.router)
     app.include_router(documents.router)
+    app.include_router(feedback.router)
     app.include_router(health.router)
     app.include_router(widget.router)
     return app

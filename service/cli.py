@@ -163,6 +163,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from service.feedback_export import write_question_set
+    from service.feedback_store import FeedbackStore
+
+    settings = _settings(args)
+    store = FeedbackStore(settings.data_dir, max_rows=settings.feedback_max_rows)
+    rows = store.all(verdict=args.verdict)
+    if args.output is None:
+        report = write_question_set(rows, sys.stdout)
+    else:
+        # Written beside the target and renamed into place: an interrupted export leaves no half file.
+        partial = args.output.with_name(args.output.name + ".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            report = write_question_set(rows, out)
+        partial.replace(args.output)
+    print(
+        f"{report.written} questions written ({report.up} from thumbs up, {report.down} from thumbs down)"
+        + (f", {report.duplicates} duplicates skipped" if report.duplicates else "")
+        + (
+            f"; {len(report.unlabelled)} thumbs down on 'no passage answers' left out (they say an "
+            f"answer exists, not where: see GET /feedback, ids {', '.join(map(str, report.unlabelled[:10]))}"
+            + (", ..." if len(report.unlabelled) > 10 else "")
+            + ")"
+            if report.unlabelled
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -244,6 +275,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", parents=[common], help="re-embed every document (after a model change)")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("feedback", parents=[common], help="readers' thumbs up/down from the widget")
+    feedback_sub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    p = feedback_sub.add_parser(
+        "export",
+        parents=[common],
+        help="write the feedback as a question set for `marja eval` (JSONL)",
+        description="Thumbs up: the approved passage is the expected hit. Thumbs down: "
+        "answerable: false (add doc_id or text once you know where the answer is).",
+    )
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    p.add_argument("--verdict", choices=["up", "down"], help="only this verdict")
+    p.set_defaults(func=cmd_feedback_export)
     return parser
 
 
@@ -258,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "MARJA_" + "_".join(str(p) for p in err["loc"]).upper()
             print(f"marja: invalid setting {name}: {err['msg']}", file=sys.stderr)
         return 2
-    quiet = args.command in ("ask", "ls")  # their output is the answer; logs only on trouble
+    quiet = args.command in ("ask", "ls", "feedback")  # their output is the answer; logs only on trouble
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else max(level, logging.WARNING) if quiet else level,

@@ -13,7 +13,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from index.collection import Collection
+from service.feedback_store import FeedbackStore
 from service.settings import Settings
+from service.widget_keys import HEADER as WIDGET_KEY_HEADER
+from service.widget_keys import check_widget_key
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -24,8 +27,13 @@ async def get_collection(request: Request) -> Collection:
     return request.app.state.collection  # type: ignore[no-any-return]
 
 
+async def get_feedback_store(request: Request) -> FeedbackStore:
+    return request.app.state.feedback  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CollectionDep = Annotated[Collection, Depends(get_collection)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 
 
 def _presented_key(request: Request) -> str | None:
@@ -62,6 +70,11 @@ async def require_write_key(request: Request, settings: SettingsDep) -> None:
 
 
 async def require_read_key(request: Request, settings: SettingsDep) -> None:
+    widget_key = request.headers.get(WIDGET_KEY_HEADER)
+    if widget_key is not None:
+        # A publishable key opens the reads, only from the pages it is bound to (never writes).
+        check_widget_key(widget_key, request.headers.get("origin"), settings.widget_keys)
+        return
     if not settings.read_api_keys:
         return
     if not _matches(_presented_key(request), settings.read_api_keys + settings.api_keys):

@@ -25,6 +25,8 @@ from core.errors import (
     ModelMismatch,
     UnsupportedDocument,
 )
+from service.feedback_store import FeedbackStoreFailed, FeedbackStoreFull
+from service.widget_keys import WidgetKeyInvalid, WidgetOriginNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,10 @@ _STATUS: list[tuple[type[MarjaError], int]] = [
     (IndexBusy, 503),
     (ModelMismatch, 503),
     (IndexCorrupt, 503),
+    (WidgetKeyInvalid, 401),
+    (WidgetOriginNotAllowed, 403),
+    (FeedbackStoreFull, 507),
+    (FeedbackStoreFailed, 503),
 ]
 
 

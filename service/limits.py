@@ -78,40 +78,54 @@ class BodySizeLimit:
 
 
 class RateLimit:
-    """A moving-window limit per client on some paths; over it → 429 with Retry-After.
+    """A moving-window limit per client and path on some paths; over it → 429 with Retry-After.
 
     The client is the API key when one is presented, else the peer address (run uvicorn with
-    ``--proxy-headers`` behind a reverse proxy so that is the real client).
+    ``--proxy-headers`` behind a reverse proxy so that is the real client). A configured widget
+    key is one client for all the pages that use it, with its own (larger) limit.
     """
 
-    def __init__(self, app: ASGIApp, *, rate: str, paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        rate: str | None,
+        paths: frozenset[str],
+        widget_keys: frozenset[str] = frozenset(),
+        widget_rate: str | None = None,
+    ) -> None:
         self.app = app
-        self.item: RateLimitItem = parse(rate)
+        self.item: RateLimitItem | None = parse(rate) if rate else None
+        self.widget_item: RateLimitItem | None = parse(widget_rate) if widget_rate else None
         self.paths = paths
+        self.widget_keys = widget_keys
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    @staticmethod
-    def _client(scope: Scope) -> str:
+    def _client(self, scope: Scope) -> tuple[str, RateLimitItem | None]:
         headers = dict(scope.get("headers") or [])
+        widget_key = headers.get(b"x-widget-key", b"").decode("latin-1")
+        if widget_key and widget_key in self.widget_keys:
+            return "widget:" + widget_key, self.widget_item
         key = headers.get(b"x-api-key") or headers.get(b"authorization")
         if key:
-            return "key:" + key.decode("latin-1")
+            return "key:" + key.decode("latin-1"), self.item
         client = scope.get("client")
-        return "ip:" + (client[0] if client else "unknown")
+        return "ip:" + (client[0] if client else "unknown"), self.item
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        client = self._client(scope)
-        if not self.limiter.hit(self.item, client):
-            stats = self.limiter.get_window_stats(self.item, client)
+        client, item = self._client(scope)
+        bucket = f"{scope['path']} {client}"
+        if item is not None and not self.limiter.hit(item, bucket):
+            stats = self.limiter.get_window_stats(item, bucket)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
-            logger.warning("rate limit: %s over %s on %s", client.split(":")[0], self.item, scope["path"])
+            logger.warning("rate limit: %s over %s on %s", client.split(":")[0], item, scope["path"])
             await _reject(
                 send,
                 429,
-                f"too many requests: the limit is {self.item}; retry in {retry} s",
+                f"too many requests: the limit is {item}; retry in {retry} s",
                 {"Retry-After": str(retry)},
             )
             return

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from text.cleaning import strip_controls
 
@@ -175,7 +175,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     meaning = {
         400: "Malformed body (not decodable)",
         401: "Missing or invalid API key",
-        403: "Writes are disabled (no API key configured)",
+        403: "Writes are disabled (no API key configured), or a widget key used from another origin",
         404: "No such document",
         409: "The document exists already",
         413: "Body or document over the size limit",
@@ -183,6 +183,114 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         422: "Invalid request",
         429: "Too many requests (see Retry-After)",
         503: "Index busy or unavailable (see Retry-After)",
-        507: "Disk full: the document was not stored",
+        507: "Disk full, or the feedback store is full: nothing was stored",
     }
     return {s: {"model": ErrorBody, "description": meaning[s]} for s in statuses}
+
+
+MAX_COMMENT_CHARS = 500
+MAX_FEEDBACK_PASSAGES = 50
+
+
+class FeedbackPassageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    doc_id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$", max_length=128)
+    start: int = Field(ge=0, le=2**40, description="The passage's offsets in its document, as cited.")
+    end: int = Field(ge=0, le=2**40)
+
+
+class FeedbackIn(BaseModel):
+    """A reader's verdict on one answer. Nothing about the reader is sent or stored."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": EXAMPLE_QUESTION_EN,
+                    "lang": "en",
+                    "verdict": "up",
+                    "passages": [
+                        {"doc_id": "summary-2017-fifth-biennial-meeting-djibouti", "start": 0, "end": 180}
+                    ],
+                    "approved": 0,
+                },
+                {
+                    "question": EXAMPLE_QUESTION_AR,
+                    "lang": "ar",
+                    "verdict": "down",
+                    "comment": "المقاطع عن اجتماع آخر",
+                    "passages": [{"doc_id": "un-regional-organizations", "start": 1406, "end": 2000}],
+                },
+            ]
+        },
+    )
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=_HAS_CONTENT)
+    previous_question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
+    lang: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="The question's language.")
+    verdict: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+    passages: list[FeedbackPassageIn] = Field(
+        default_factory=list, max_length=MAX_FEEDBACK_PASSAGES, description="The passages shown, in order."
+    )
+    approved: int | None = Field(
+        default=None, ge=0, description="With verdict 'up': the index in `passages` of the one that answered."
+    )
+    answered: bool | None = Field(default=None, description="The answer's `answered` flag, if it had one.")
+    index_version: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Default: the version served now.",
+    )
+
+    @field_validator("question", "previous_question", "comment")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return None if value is None else clean_input_text(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeedbackIn:
+        for p in self.passages:
+            if p.end < p.start:
+                raise ValueError("passages: end must not be before start")
+        if self.approved is not None:
+            if self.verdict != "up":
+                raise ValueError("approved: only a thumbs up approves a passage")
+            if self.approved >= len(self.passages):
+                raise ValueError("approved: not the index of one of the passages")
+        return self
+
+
+class FeedbackPassage(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+
+
+class FeedbackItem(BaseModel):
+    id: int
+    created_at: str = Field(description="UTC, ISO 8601.")
+    verdict: Literal["up", "down"]
+    question: str
+    previous_question: str | None
+    lang: str | None
+    comment: str | None
+    passages: list[FeedbackPassage]
+    approved: int | None
+    answered: bool | None
+    index_version: str | None
+
+
+class FeedbackCreated(BaseModel):
+    id: int
+    created_at: str
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackItem]
+    total: int = Field(description="Rows stored (all verdicts).")
+    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,8 @@ def _default_data_dir() -> Path:
 
 
 CommaList = Annotated[list[str], NoDecode]
+_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]{1,253}(?::\d{1,5})?|https?://\[[0-9a-f:]{2,39}\](?::\d{1,5})?")
 MIN_KEY_LENGTH = 16
 _PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "secret", "password", "test", "admin", "apikey"})
 
@@ -43,6 +46,17 @@ class Settings(BaseSettings):
     read_api_keys: CommaList = Field(
         default_factory=list, description="If set, reads need one of these keys (or a write key)."
     )
+    widget_keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Publishable widget keys, each bound to the origins of the pages that may use it, "
+        'as JSON: {"KEY": ["https://intranet.example.org"]}. Read-only; their origins are allowed by CORS.',
+    )
+    widget_rate_limit: str = Field(
+        default="300/minute", description="Limit per widget key on /ask and /feedback; 'off' disables it."
+    )
+    feedback_max_rows: int = Field(
+        default=100_000, ge=1, description="Most feedback rows kept; past it POST /feedback answers 507."
+    )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Bodies of non-upload routes.")
     max_concurrent_questions: int = Field(
@@ -59,7 +73,7 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(default=600.0, gt=0)
     log_level: str = "INFO"
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "widget_rate_limit")
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         if value.strip().lower() in ("", "off", "none", "0"):
@@ -82,6 +96,26 @@ class Settings(BaseSettings):
                 "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return keys
+
+    @field_validator("widget_keys")
+    @classmethod
+    def _bound_widget_keys(cls, keys: dict[str, list[str]]) -> dict[str, list[str]]:
+        checked = {}
+        for key, origins in keys.items():
+            if len(key) < MIN_KEY_LENGTH or not _KEY.fullmatch(key):
+                raise ValueError(
+                    f"widget keys must be at least {MIN_KEY_LENGTH} letters, digits, '-' or '_'; "
+                    "make one with: python -c 'import secrets; print(\"pk_\" + secrets.token_urlsafe(24))'"
+                )
+            if not origins:
+                raise ValueError(
+                    "each widget key needs at least one origin, e.g. https://intranet.example.org"
+                )
+            bad = [o for o in origins if not _ORIGIN.fullmatch(o.rstrip("/").lower())]
+            if bad:
+                raise ValueError(f"not an origin (scheme://host[:port], no path, no '*'): {bad[0]!r}")
+            checked[key] = [o.rstrip("/").lower() for o in origins]
+        return checked
 
     @field_validator("cors_origins", "api_keys", "read_api_keys", mode="before")
     @classmethod

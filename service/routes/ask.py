@@ -20,7 +20,7 @@ router = APIRouter(tags=["ask"])
     "/ask",
     response_model=AskResponse,
     dependencies=[ReadAccess],
-    responses=error_responses(400, 401, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 413, 422, 429, 503),
     summary="Ask a question in Arabic or English; get cited passages",
 )
 async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> AskResponse:

@@ -67,7 +67,7 @@ _UPLOAD_BODY: dict[str, Any] = {
     "",
     response_model=DocumentList,
     dependencies=[ReadAccess],
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     summary="List documents",
 )
 def list_documents(collection: CollectionDep) -> DocumentList:
@@ -79,7 +79,7 @@ def list_documents(collection: CollectionDep) -> DocumentList:
     "/{doc_id}",
     response_model=DocumentFull,
     dependencies=[ReadAccess],
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     summary="One document with its full text (to check a citation)",
 )
 def get_document(doc_id: DocId, collection: CollectionDep) -> DocumentFull:

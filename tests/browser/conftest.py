@@ -7,6 +7,7 @@ one origin allowed by the service's CORS settings, one not.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, Request, expect, sync_playwright
 
 from harness.live import LiveServer
 from harness.samples import make_pdf
@@ -198,7 +199,8 @@ def silent_server() -> Iterator[SilentServer]:
 # -- the live service -----------------------------------------------------------------------------
 
 
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``marja`` process over ``data_dir``: no MARJA_* from outside, offline."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARJA_")}
     env.update(MARJA_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **extra)
     return env
@@ -216,7 +218,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = work / "data"
     done = subprocess.run(
         [sys.executable, "-m", "service.cli", "ingest", str(CORPUS), str(extra)],
-        env=_env(data),
+        env=service_env(data),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -233,7 +235,7 @@ def service(
 ) -> Iterator[str]:
     """``marja serve --no-ingest`` on a free port; CORS allows only ``allowed_site``."""
     log = tmp_path_factory.mktemp("widget-serve") / "serve.log"
-    server = LiveServer(index_dir, log, env=_env(index_dir, MARJA_CORS_ORIGINS=allowed_site.origin))
+    server = LiveServer(index_dir, log, env=service_env(index_dir, MARJA_CORS_ORIGINS=allowed_site.origin))
     try:
         server.start()
     except (RuntimeError, TimeoutError) as e:
@@ -297,6 +299,17 @@ class Tab:
         expect(turn.locator(".passages, .error, .none")).to_have_count(1)
         expect(widget.locator(".log")).to_have_attribute("aria-busy", "false")
         return turn
+
+    def ask_bodies(self) -> list[dict]:
+        """From now on, record the JSON body of every POST /ask the page sends."""
+        bodies: list[dict] = []
+
+        def on_request(request: Request) -> None:
+            if request.method == "POST" and request.url.endswith("/ask"):
+                bodies.append(json.loads(request.post_data or "{}"))
+
+        self.page.on("request", on_request)
+        return bodies
 
     def shadow_eval(self, script: str, arg: object = None, selector: str = "marja-chat") -> object:
         """Evaluate ``script`` as ``(root, arg) => ...`` with the widget's shadow root."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Request, Route, expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import Tab
 
@@ -16,17 +15,6 @@ pytestmark = pytest.mark.browser
 Q_EN = "Which organizations attended the meeting in 2017?"
 Q_WHERE = "Where was the meeting held in 2017?"
 OpenTab = Callable[..., Tab]
-
-
-def _ask_bodies(tab: Tab) -> list[dict]:
-    bodies: list[dict] = []
-
-    def on_request(request: Request) -> None:
-        if request.method == "POST" and request.url.endswith("/ask"):
-            bodies.append(json.loads(request.post_data or "{}"))
-
-    tab.page.on("request", on_request)
-    return bodies
 
 
 def _wait_until(tab: Tab, condition: Callable[[], bool], seconds: float = 20) -> None:
@@ -114,7 +102,7 @@ def test_enter_while_loading_queues_the_question(service: str, open_tab: OpenTab
     """A question sent while another is being answered waits its turn, then goes as a follow-up."""
     tab = open_tab(f"{service}/")
     widget = tab.widget()
-    bodies = _ask_bodies(tab)
+    bodies = tab.ask_bodies()
     held: list[Route] = []
     tab.page.route("**/ask", lambda route: held.append(route))
 
@@ -165,7 +153,7 @@ def test_new_conversation_while_loading_cancels(service: str, open_tab: OpenTab)
 def test_chained_follow_ups_keep_the_subject(service: str, open_tab: OpenTab) -> None:
     """2017 → "and in 2019?" → "and in 2023?": each short follow-up is asked about the first question."""
     tab = open_tab(f"{service}/")
-    bodies = _ask_bodies(tab)
+    bodies = tab.ask_bodies()
     first = "Which organizations attended the meeting in 2017?"
     expect(tab.ask(first).locator(".passage h3").first).to_contain_text("2017")
     expect(tab.ask("and in 2019?").locator(".passage h3").first).to_contain_text("2019")

@@ -6,13 +6,12 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import Request, expect
+from playwright.sync_api import expect
 
 from harness.live import free_port
 from tests.browser.conftest import (
@@ -33,18 +32,6 @@ Q_WHERE = "Where was the meeting held in 2017?"
 Q_FOLLOW_UP = "and in 2019?"
 
 OpenTab = Callable[..., Tab]
-
-
-def _ask_bodies(tab: Tab) -> list[dict]:
-    """Record the JSON body of every POST /ask the page sends."""
-    bodies: list[dict] = []
-
-    def on_request(request: Request) -> None:
-        if request.method == "POST" and request.url.endswith("/ask"):
-            bodies.append(json.loads(request.post_data or "{}"))
-
-    tab.page.on("request", on_request)
-    return bodies
 
 
 def _direction(tab: Tab, selector: str, index: int = 0) -> str:
@@ -112,7 +99,7 @@ def test_english_answer_with_highlight(service: str, open_tab: OpenTab) -> None:
     expect(log).to_have_attribute("aria-live", "off")
     expect(widget.locator("textarea")).to_have_attribute("aria-label", "Your question")
     expect(widget.locator("button.send")).to_have_text("Send")
-    bodies = _ask_bodies(tab)
+    bodies = tab.ask_bodies()
 
     turn = tab.ask(Q_EN)
     first = turn.locator(".passage").first
@@ -453,7 +440,7 @@ def test_show_source(service: str, open_tab: OpenTab) -> None:
 def test_follow_up_question(service: str, open_tab: OpenTab) -> None:
     """(h) "and in 2019?" after the 2017 question is answered about 2019 (Brussels)."""
     tab = open_tab(f"{service}/")
-    bodies = _ask_bodies(tab)
+    bodies = tab.ask_bodies()
     first = tab.ask(Q_WHERE)
     expect(first.locator(".passage .text").first).to_contain_text(re.compile("Djibouti|جيبوتي"))
     second = tab.ask(Q_FOLLOW_UP)
@@ -464,7 +451,7 @@ def test_follow_up_question(service: str, open_tab: OpenTab) -> None:
 def test_conversation_survives_reload(service: str, open_tab: OpenTab) -> None:
     """(i) The conversation is restored after a reload and still feeds previous_question."""
     tab = open_tab(f"{service}/")
-    bodies = _ask_bodies(tab)
+    bodies = tab.ask_bodies()
     widget = tab.widget()
     turn = tab.ask(Q_WHERE)
     passage_text = turn.locator(".passage .text").first.text_content()
