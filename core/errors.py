@@ -74,3 +74,22 @@ class IndexWriteFailed(MarjaError):
     def __init__(self, message: str, *, disk_full: bool = False) -> None:
         self.disk_full = disk_full
         super().__init__(message)
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+class WidgetKeyInvalid(MarjaError):
+    """The request presents a widget key that is not configured."""
+
+
+class WidgetOriginNotAllowed(MarjaError):
+    """A valid widget key used from a page whose origin it is not bound to."""
+
+
+class FeedbackStoreFull(MarjaError):
+    """The feedback table holds its maximum number of rows."""
+
+
+class FeedbackStoreFailed(MarjaError):
+    """The feedback could not be written (disk full, read-only or damaged database)."""

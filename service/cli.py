@@ -178,19 +178,7 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
         with partial.open("w", encoding="utf-8") as out:
             report = write_question_set(rows, out)
         partial.replace(args.output)
-    print(
-        f"{report.written} questions written ({report.up} from thumbs up, {report.down} from thumbs down)"
-        + (f", {report.duplicates} duplicates skipped" if report.duplicates else "")
-        + (
-            f"; {len(report.unlabelled)} thumbs down on 'no passage answers' left out (they say an "
-            f"answer exists, not where: see GET /feedback, ids {', '.join(map(str, report.unlabelled[:10]))}"
-            + (", ..." if len(report.unlabelled) > 10 else "")
-            + ")"
-            if report.unlabelled
-            else ""
-        ),
-        file=sys.stderr,
-    )
+    print(presenter.export_text(report), file=sys.stderr)
     return 0
 
 

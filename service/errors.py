@@ -15,6 +15,8 @@ from core.errors import (
     DocumentExists,
     DocumentNotFound,
     DocumentTooLarge,
+    FeedbackStoreFailed,
+    FeedbackStoreFull,
     IndexBusy,
     IndexCorrupt,
     IndexWriteFailed,
@@ -24,9 +26,9 @@ from core.errors import (
     MarjaError,
     ModelMismatch,
     UnsupportedDocument,
+    WidgetKeyInvalid,
+    WidgetOriginNotAllowed,
 )
-from service.feedback_store import FeedbackStoreFailed, FeedbackStoreFull
-from service.widget_keys import WidgetKeyInvalid, WidgetOriginNotAllowed
 
 logger = logging.getLogger(__name__)
 

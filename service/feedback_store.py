@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ingest.errors import MarjaError
+from core.errors import FeedbackStoreFailed, FeedbackStoreFull
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,6 @@ CREATE TABLE IF NOT EXISTS feedback (
     index_version     TEXT
 )
 """
-
-
-class FeedbackStoreFull(MarjaError):
-    """The feedback table holds its maximum number of rows."""
-
-
-class FeedbackStoreFailed(MarjaError):
-    """The feedback could not be written (disk full, read-only or damaged database)."""
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,17 @@ from index.builder import IngestReport
 from index.catalog import DocumentInfo
 from index.collection import Answer
 from index.search import Hit
+from service.feedback_export import Export
+from service.feedback_store import StoredFeedback
 from service.schemas import (
     AskResponse,
     Citation,
     DocumentFull,
     DocumentList,
     DocumentSummary,
+    FeedbackItem,
+    FeedbackList,
+    FeedbackPassage,
     IngestResult,
     Passage,
     Span,
@@ -109,3 +114,42 @@ def report_text(report: IngestReport) -> str:
         f"{', '.join(parts)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
         f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
     )
+
+
+def feedback_item(row: StoredFeedback) -> FeedbackItem:
+    return FeedbackItem(
+        id=row.id,
+        created_at=row.created_at,
+        verdict=row.verdict,
+        question=row.question,
+        previous_question=row.previous_question,
+        lang=row.lang,
+        comment=row.comment,
+        passages=[FeedbackPassage(doc_id=p.doc_id, start=p.start, end=p.end) for p in row.passages],
+        approved=row.approved,
+        answered=row.answered,
+        index_version=row.index_version,
+    )
+
+
+def feedback_list(rows: Sequence[StoredFeedback], *, total: int, limit: int) -> FeedbackList:
+    """One page of feedback; ``next_after`` is set while the page is full."""
+    return FeedbackList(
+        feedback=[feedback_item(r) for r in rows],
+        total=total,
+        next_after=rows[-1].id if rows and len(rows) == limit else None,
+    )
+
+
+def export_text(report: Export) -> str:
+    """What ``marja feedback export`` says it wrote (on stderr: stdout may be the question set)."""
+    text = f"{report.written} questions written ({report.up} from thumbs up, {report.down} from thumbs down)"
+    if report.duplicates:
+        text += f", {report.duplicates} duplicates skipped"
+    if report.unlabelled:
+        ids = ", ".join(map(str, report.unlabelled[:10])) + (", ..." if len(report.unlabelled) > 10 else "")
+        text += (
+            f"; {len(report.unlabelled)} thumbs down on 'no passage answers' left out (they say an "
+            f"answer exists, not where: see GET /feedback, ids {ids})"
+        )
+    return text

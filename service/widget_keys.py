@@ -13,17 +13,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from ingest.errors import MarjaError
+from core.errors import WidgetKeyInvalid, WidgetOriginNotAllowed
 
 HEADER = "x-widget-key"
-
-
-class WidgetKeyInvalid(MarjaError):
-    """The request presents a widget key that is not configured."""
-
-
-class WidgetOriginNotAllowed(MarjaError):
-    """A valid widget key used from a page whose origin it is not bound to."""
 
 
 def _find(key: str, keys: Mapping[str, list[str]]) -> list[str] | None:

@@ -7,34 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from fastapi.concurrency import run_in_threadpool
 
+from service import presenter
 from service.deps import CollectionDep, FeedbackDep, ReadAccess, WriteAccess
-from service.feedback_store import Feedback, ShownPassage, StoredFeedback
-from service.schemas import (
-    FeedbackCreated,
-    FeedbackIn,
-    FeedbackItem,
-    FeedbackList,
-    FeedbackPassage,
-    error_responses,
-)
+from service.feedback_store import Feedback, ShownPassage
+from service.schemas import FeedbackCreated, FeedbackIn, FeedbackList, error_responses
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
-
-
-def _item(row: StoredFeedback) -> FeedbackItem:
-    return FeedbackItem(
-        id=row.id,
-        created_at=row.created_at,
-        verdict=row.verdict,
-        question=row.question,
-        previous_question=row.previous_question,
-        lang=row.lang,
-        comment=row.comment,
-        passages=[FeedbackPassage(doc_id=p.doc_id, start=p.start, end=p.end) for p in row.passages],
-        approved=row.approved,
-        answered=row.answered,
-        index_version=row.index_version,
-    )
 
 
 @router.post(
@@ -75,8 +53,4 @@ def list_feedback(
     verdict: Literal["up", "down"] | None = None,
 ) -> FeedbackList:
     rows = store.list(after_id=after, limit=limit, verdict=verdict)
-    return FeedbackList(
-        feedback=[_item(r) for r in rows],
-        total=store.count(),
-        next_after=rows[-1].id if len(rows) == limit else None,
-    )
+    return presenter.feedback_list(rows, total=store.count(), limit=limit)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from harness.live import LiveServer
 from service.feedback_store import FeedbackStore
 from tests.browser.conftest import HostSite, Tab, host_page, service_env
-from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

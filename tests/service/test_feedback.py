@@ -37,7 +37,7 @@ def test_feedback_round_trip(corpus_collection: Collection) -> None:
             "/feedback",
             json={
                 "question": Q,
-                "lang": answer["language"],
+                "lang": answer["lang"],
                 "verdict": "up",
                 "passages": passages,
                 "approved": 1,
