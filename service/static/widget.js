@@ -847,9 +847,11 @@
       } else if (!response.passages.length) {
         slot.replaceChildren(el("p", { class: "none" }, t.noAnswer), this._feedbackNode(turn));
       } else {
-        const list = el("ol", { class: "passages", "aria-label": t.passages });
-        response.passages.forEach((p, i) => list.append(this._passageNode(p, i + 1)));
-        if (response.answered === false) {
+        const answered = response.answered !== false;
+        const list = el("ol", { class: "passages", "aria-label": answered ? t.passages : t.closest });
+        // Nearest passages that do not answer keep no highlights: nothing in them answers.
+        response.passages.forEach((p, i) => list.append(this._passageNode(p, i + 1, answered)));
+        if (!answered) {
           // Nothing answers: say so, and keep the nearest passages out of the way.
           const closest = el("details", { class: "closest" }, el("summary", {}, t.closest), list);
           slot.replaceChildren(el("p", { class: "none" }, t.noAnswer), closest, this._feedbackNode(turn));
@@ -898,14 +900,16 @@
       return node;
     }
 
-    _passageNode(p, n) {
+    _passageNode(p, n, highlight = true) {
       const t = this._t;
       const c = p.citation || {};
       const text = str(p.text);
       const title = str(c.title || c.doc_id);
       // Highlights are document offsets: relative to the passage they start at citation.start.
       const toUnit = unitIndexer(text);
-      const spans = (p.highlights || []).map((h) => [toUnit(h.start - c.start), toUnit(h.end - c.start)]);
+      const spans = highlight
+        ? (p.highlights || []).map((h) => [toUnit(h.start - c.start), toUnit(h.end - c.start)])
+        : [];
 
       const meta = [];
       if (typeof p.confidence === "number") {

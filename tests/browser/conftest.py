@@ -296,7 +296,7 @@ class Tab:
         box.press("Enter")
         expect(turns).to_have_count(before + 1)
         turn = turns.nth(before)
-        expect(turn.locator(".passages, .error, .none")).to_have_count(1)
+        expect(turn.locator(".answer > :is(.passages, .error, .none)")).to_have_count(1)
         expect(widget.locator(".log")).to_have_attribute("aria-busy", "false")
         return turn
 
