@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint bench bench-xquad bench-ingest bench-query bench-load bench-scale install clean
+.PHONY: run test lint bench bench-xquad bench-ingest bench-query bench-load bench-scale screenshots install clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ test: install
 lint: install
 	$(BIN)/ruff check core text ingest index service bench harness tests
 	$(BIN)/mypy core text ingest index service
+
+# the README's pictures of the widget (headless Chromium, live server over corpus/)
+screenshots: install
+	$(BIN)/python -m harness.screenshots --out docs/images
 
 bench: bench-xquad bench-ingest bench-query bench-load bench-scale
 
