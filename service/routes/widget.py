@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from functools import lru_cache
 from importlib import resources
 
 from fastapi import APIRouter, Request, Response
@@ -13,13 +15,30 @@ _STATIC = resources.files("service") / "static"
 _CACHE = "public, max-age=300"
 
 
+@lru_cache(maxsize=8)
+def _compressed(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
 def _static(name: str, media_type: str, request: Request, **extra: str) -> Response:
-    """A file from ``service/static``, revalidated by ETag once the short cache expires."""
+    """A file from ``service/static``, revalidated by ETag once the short cache expires, gzipped
+    for clients that accept it (the widget is ~3× smaller so)."""
     body = (_STATIC / name).read_bytes()
     etag = f'"{hashlib.sha256(body).hexdigest()[:24]}"'
-    headers = {"Cache-Control": _CACHE, "ETag": etag, "X-Content-Type-Options": "nosniff", **extra}
+    headers = {
+        "Cache-Control": _CACHE,
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        "Vary": "Accept-Encoding",
+        **extra,
+    }
     if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
         return Response(status_code=304, headers=headers)
+    accepted = {part.split(";")[0].strip() for part in request.headers.get("accept-encoding", "").split(",")}
+    if "gzip" in accepted:
+        return Response(
+            _compressed(body), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
+        )
     return Response(body, media_type=media_type, headers=headers)
 
 

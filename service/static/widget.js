@@ -687,7 +687,12 @@
 
     _save() {
       try {
-        const done = this._turns.filter((t) => t.response || t.error).slice(-MAX_STORED_TURNS);
+        const done = this._turns
+          .filter((t) => t.response || t.error)
+          .slice(-MAX_STORED_TURNS)
+          .map(({ question, subject, previous, response, error, feedback }) => ({
+            question, subject, previous, response, error, feedback,
+          }));
         sessionStorage.setItem(this._storageKey, JSON.stringify({ v: 2, turns: done }));
       } catch {
         /* storage full or disabled: the conversation just won't survive a reload */

@@ -75,6 +75,11 @@ def test_widget_routes(service: str) -> None:
     assert "innerHTML" not in js.text.replace("no innerHTML anywhere", "")
     again = httpx.get(f"{service}/widget.js", headers={"If-None-Match": js.headers["etag"]})
     assert again.status_code == 304
+    # gzipped for clients that accept it, the same bytes once decoded
+    assert js.headers["content-encoding"] == "gzip" and "accept-encoding" in js.headers["vary"].lower()
+    assert int(js.headers["content-length"]) < len(js.content) / 2
+    plain = httpx.get(f"{service}/widget.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == js.content
 
     page = httpx.get(f"{service}/")
     assert page.status_code == 200
