@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -229,13 +230,10 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-@pytest.fixture(scope="session")
-def service(
-    index_dir: Path, allowed_site: HostSite, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """``marja serve --no-ingest`` on a free port; CORS allows only ``allowed_site``."""
-    log = tmp_path_factory.mktemp("widget-serve") / "serve.log"
-    server = LiveServer(index_dir, log, env=service_env(index_dir, MARJA_CORS_ORIGINS=allowed_site.origin))
+@contextmanager
+def serving(index_dir: Path, log: Path, **env: str) -> Iterator[str]:
+    """``marja serve --no-ingest`` over ``index_dir`` on a free port, with ``env``; yields its URL."""
+    server = LiveServer(index_dir, log, env=service_env(index_dir, **env))
     try:
         server.start()
     except (RuntimeError, TimeoutError) as e:
@@ -244,6 +242,16 @@ def service(
         yield server.url
     finally:
         server.stop(grace=15)
+
+
+@pytest.fixture(scope="session")
+def service(
+    index_dir: Path, allowed_site: HostSite, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The service of most widget tests; CORS allows only ``allowed_site``."""
+    log = tmp_path_factory.mktemp("widget-serve") / "serve.log"
+    with serving(index_dir, log, MARJA_CORS_ORIGINS=allowed_site.origin) as url:
+        yield url
 
 
 # -- the browser ----------------------------------------------------------------------------------

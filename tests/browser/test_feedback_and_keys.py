@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from harness.live import LiveServer
 from service.feedback_store import FeedbackStore
-from tests.browser.conftest import HostSite, Tab, host_page, service_env
+from tests.browser.conftest import HostSite, Tab, host_page, serving
 
 pytestmark = pytest.mark.browser
 
@@ -122,20 +121,9 @@ def keyed_service(
 ) -> Iterator[str]:
     """Reads need a key; one widget key is bound to ``allowed_site``; no MARJA_CORS_ORIGINS."""
     log = tmp_path_factory.mktemp("keyed-serve") / "serve.log"
-    env = service_env(
-        index_dir,
-        MARJA_READ_API_KEYS=READ_KEY,
-        MARJA_WIDGET_KEYS=f'{{"{WIDGET_KEY}": ["{allowed_site.origin}"]}}',
-    )
-    server = LiveServer(index_dir, log, env=env)
-    try:
-        server.start()
-    except (RuntimeError, TimeoutError) as e:
-        pytest.fail(str(e))
-    try:
-        yield server.url
-    finally:
-        server.stop(grace=15)
+    keys = f'{{"{WIDGET_KEY}": ["{allowed_site.origin}"]}}'
+    with serving(index_dir, log, MARJA_READ_API_KEYS=READ_KEY, MARJA_WIDGET_KEYS=keys) as url:
+        yield url
 
 
 def test_a_widget_key_works_on_its_page(
