@@ -376,6 +376,12 @@
     return RTL_LANGS.has(code) ? "rtl" : "ltr";
   }
 
+  /** "ar" when the first letter is Arabic (so an Arabic question gets the Arabic font stack). */
+  function scriptLang(text) {
+    const first = str(text).match(/\p{L}/u);
+    return first && /\p{Script=Arabic}/u.test(first[0]) ? "ar" : null;
+  }
+
   /** A short question ("and in 2019?", "وماذا عن ٢٠١٩؟") continues the conversation's subject. */
   function isFollowUp(question) {
     const words = str(question).match(/[\p{L}\p{N}]+/gu) || [];
@@ -831,7 +837,7 @@
     _turnNode(turn) {
       const node = el("div", { class: "turn" },
         el("span", { class: "sr" }, this._t.youAsked),
-        el("p", { class: "question", dir: "auto", part: "question" }, turn.question),
+        el("p", { class: "question", dir: "auto", part: "question", lang: scriptLang(turn.question) }, turn.question),
         el("div", { class: "answer", part: "answer" }));
       this._fillAnswer(node, turn);
       return node;

@@ -153,5 +153,10 @@ def test_arabic_font_stack(service: str, open_tab: OpenTab) -> None:
     assert family.startswith('"Noto Naskh Arabic", "Noto Sans Arabic", "Segoe UI", "Geeza Pro"'), family
     ui = _style(tab, ".chat", "fontFamily")
     assert ui.startswith('"Noto Naskh Arabic"'), ui  # the interface is Arabic too
-    english = open_tab(f"{service}/").ask(Q_EN).locator('.passage .text[lang="en"]').first
+    english_tab = open_tab(f"{service}/")
+    english = english_tab.ask(Q_EN).locator('.passage .text[lang="en"]').first
     assert str(english.evaluate("(e) => getComputedStyle(e).fontFamily")).startswith("system-ui")
+    # An Arabic question in the English interface is set in the Arabic stack too.
+    bubble = english_tab.ask(Q_AR).locator(".question")
+    expect(bubble).to_have_attribute("lang", "ar")
+    assert str(bubble.evaluate("(e) => getComputedStyle(e).fontFamily")).startswith('"Noto Naskh Arabic"')
