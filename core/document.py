@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from core.errors import InvalidDocumentId
@@ -35,12 +36,58 @@ def slugify(name: str) -> str:
     return slug[:MAX_DOC_ID_LENGTH]
 
 
+API_ORIGIN = "api"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a document came from: a file under a folder, or the HTTP API.
+
+    ``path`` is the file's path relative to ``folder`` (POSIX separators), or ``"api"`` with no
+    folder. A folder sync removes the documents whose file under the synced folder is gone;
+    documents from the API are never removed by a sync.
+    """
+
+    path: str
+    folder: str | None = None
+
+    @classmethod
+    def api(cls) -> Origin:
+        return cls(path=API_ORIGIN)
+
+    @classmethod
+    def file(cls, folder: str, path: str) -> Origin:
+        return cls(path=path, folder=folder)
+
+    @property
+    def is_api(self) -> bool:
+        return self.folder is None and self.path == API_ORIGIN
+
+    @property
+    def location(self) -> PurePosixPath | None:
+        """The file's absolute path, or None for the API."""
+        return None if self.folder is None else PurePosixPath(self.folder) / self.path
+
+    def is_under(self, folder: PurePosixPath) -> bool:
+        location = self.location
+        return location is not None and location.is_relative_to(folder)
+
+    def same_place(self, other: Origin | None) -> bool:
+        """Both the API, or both the same file (however it was reached)."""
+        if other is None:
+            return False
+        if self.is_api or other.is_api:
+            return self.is_api and other.is_api
+        return self.location == other.location
+
+
 @dataclass(frozen=True)
 class Document:
     """A whole document as loaded: the text citations point into, and its metadata.
 
     ``pages`` holds the character offset where each page starts (page 1 first) for formats
-    that have pages; it is empty otherwise.
+    that have pages; it is empty otherwise. ``origin`` says where it came from (None: unknown,
+    e.g. indexed before origins were recorded); it is not part of the content hash.
     """
 
     doc_id: str
@@ -51,6 +98,7 @@ class Document:
     source_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     pages: tuple[int, ...] = ()
+    origin: Origin | None = None
 
     def __post_init__(self) -> None:
         validate_doc_id(self.doc_id)

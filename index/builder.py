@@ -63,10 +63,20 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """A :data:`Progress` that reports nothing."""
 
 
-def _plan(
-    previous: Snapshot, upserts: Sequence[Document], removals: Sequence[str], *, force: bool
+def plan_changes(
+    previous: Snapshot,
+    upserts: Sequence[Document],
+    removals: Sequence[str] = (),
+    *,
+    force: bool = False,
 ) -> tuple[IngestReport, list[Document]]:
+    """What applying the changes to ``previous`` would do, and the documents to (re)write.
+
+    A document is unchanged when its content hash is the same and it comes from the same place
+    (a file moved elsewhere is rewritten to record its new origin; its vectors are reused).
+    """
     old = previous.catalog.document_hashes() if previous.catalog else {}
+    origins = previous.catalog.document_origins() if previous.catalog else {}
     report = IngestReport()
     seen: set[str] = set()
     to_write: list[Document] = []
@@ -80,11 +90,13 @@ def _plan(
         seen.add(doc.doc_id)
         if doc.doc_id in report.removed:
             raise InvalidDocument(f"{doc.doc_id!r} is both removed and added in one ingest")
-        if not force and old.get(doc.doc_id) == doc.content_hash:
+        same_origin = doc.origin is None or doc.origin.same_place(origins.get(doc.doc_id))
+        if not force and old.get(doc.doc_id) == doc.content_hash and same_origin:
             report.unchanged.append(doc.doc_id)
             continue
         (report.replaced if doc.doc_id in old else report.added).append(doc.doc_id)
         to_write.append(doc)
+    report.version = previous.version
     return report, to_write
 
 
@@ -105,8 +117,7 @@ def build_version(
     ``force`` re-embeds documents even when their content hash is unchanged (re-indexing).
     """
     started = time.perf_counter()
-    report, to_write = _plan(previous, upserts, removals, force=force)
-    report.version = previous.version
+    report, to_write = plan_changes(previous, upserts, removals, force=force)
     previous_chunks = {d["doc_id"]: d["chunks"] for d in previous.manifest.documents}
     for doc_id in report.unchanged:
         report.chunks_per_document[doc_id] = previous_chunks.get(doc_id, 0)

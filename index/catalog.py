@@ -3,6 +3,10 @@
 Each published version has its own ``catalog.sqlite``, opened read-only and immutable by readers,
 so a query never sees a half-applied ingest. Writers copy the previous version's file and apply
 their changes in one transaction.
+
+The ``origin`` and ``origin_folder`` columns (where a document came from) were added after the
+first release: a catalog without them still loads (its documents' origin is unknown, so a folder
+sync never removes them), and the next write adds the columns.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.document import Chunk, Document, embedding_text
+from core.document import Chunk, Document, Origin, embedding_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -30,7 +34,9 @@ CREATE TABLE IF NOT EXISTS documents (
     pages TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     chunk_count INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    origin TEXT,
+    origin_folder TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -55,6 +61,22 @@ CREATE TABLE IF NOT EXISTS chunk_years (
 CREATE INDEX IF NOT EXISTS chunk_years_year ON chunk_years(year);
 CREATE INDEX IF NOT EXISTS chunk_years_chunk ON chunk_years(chunk_id);
 """
+
+_ORIGIN_COLUMNS = ("origin", "origin_folder")
+"""Columns added after the first release (see the module docstring)."""
+
+_DOCUMENT_COLUMNS = (
+    "doc_id, title, text, lang, kind, source_url, metadata, pages, content_hash, chunk_count, "
+    "ingested_at, origin, origin_folder"
+)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _origin(path: str | None, folder: str | None) -> Origin | None:
+    return None if path is None else Origin(path=path, folder=folder)
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ class DocumentInfo:
     ingested_at: str
     characters: int
     pages: int
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,9 @@ class CatalogWriter:
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        missing = [c for c in _ORIGIN_COLUMNS if c not in _columns(self._db, "documents")]
+        for column in missing:  # a catalog from before origins were recorded
+            self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
         self._db.execute("BEGIN")
 
     def remove_document(self, doc_id: str) -> list[int]:
@@ -141,8 +167,9 @@ class CatalogWriter:
         ingested_at: str,
     ) -> None:
         """Insert a document and its chunks, given as (chunk id, chunk) pairs."""
+        origin = document.origin
         self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 document.doc_id,
                 document.title,
@@ -155,6 +182,8 @@ class CatalogWriter:
                 document.content_hash,
                 len(chunks),
                 ingested_at,
+                origin.path if origin else None,
+                origin.folder if origin else None,
             ),
         )
         self._db.executemany(
@@ -211,6 +240,10 @@ class CatalogReader:
             db.execute("SELECT count(*) FROM documents").fetchone()  # fail now if unreadable
             self._all.append(db)
             self._pool.put(db)
+        has_origins = set(_ORIGIN_COLUMNS) <= _columns(self._all[0], "documents")
+        self._origin_columns = (
+            "origin, origin_folder" if has_origins else "NULL AS origin, NULL AS origin_folder"
+        )
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -226,6 +259,11 @@ class CatalogReader:
 
     def document_hashes(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._rows("SELECT doc_id, content_hash FROM documents")}
+
+    def document_origins(self) -> dict[str, Origin | None]:
+        """Where each document came from (None: not recorded)."""
+        rows = self._rows(f"SELECT doc_id, {self._origin_columns} FROM documents")
+        return {r["doc_id"]: _origin(r["origin"], r["origin_folder"]) for r in rows}
 
     def chunk_hashes(self, doc_id: str) -> dict[str, int]:
         """content hash → chunk id of a document's chunks, to reuse their vectors."""
@@ -310,24 +348,30 @@ class CatalogReader:
             ingested_at=row["ingested_at"],
             characters=row["characters"],
             pages=len(json.loads(row["pages"])),
+            origin=_origin(row["origin"], row["origin_folder"]),
         )
 
-    _INFO_COLUMNS = (
-        "doc_id, title, lang, kind, source_url, metadata, content_hash, chunk_count, "
-        "ingested_at, length(text) AS characters, pages"
-    )
+    @property
+    def _info_columns(self) -> str:
+        return (
+            "doc_id, title, lang, kind, source_url, metadata, content_hash, chunk_count, "
+            f"ingested_at, length(text) AS characters, pages, {self._origin_columns}"
+        )
 
     def documents(self) -> list[DocumentInfo]:
-        rows = self._rows(f"SELECT {self._INFO_COLUMNS} FROM documents ORDER BY doc_id")
+        rows = self._rows(f"SELECT {self._info_columns} FROM documents ORDER BY doc_id")
         return [self._info(r) for r in rows]
 
     def document(self, doc_id: str) -> tuple[DocumentInfo, str] | None:
-        rows = self._rows(f"SELECT {self._INFO_COLUMNS}, text FROM documents WHERE doc_id = ?", (doc_id,))
+        rows = self._rows(f"SELECT {self._info_columns}, text FROM documents WHERE doc_id = ?", (doc_id,))
         return (self._info(rows[0]), rows[0]["text"]) if rows else None
 
     def load_documents(self) -> list[Document]:
         """Every stored document, whole (for re-indexing with another model)."""
-        rows = self._rows("SELECT * FROM documents ORDER BY doc_id")
+        rows = self._rows(
+            "SELECT doc_id, title, text, lang, kind, source_url, metadata, pages, "
+            f"{self._origin_columns} FROM documents ORDER BY doc_id"
+        )
         return [
             Document(
                 doc_id=r["doc_id"],
@@ -338,6 +382,7 @@ class CatalogReader:
                 source_url=r["source_url"],
                 metadata=json.loads(r["metadata"]),
                 pages=tuple(json.loads(r["pages"])),
+                origin=_origin(r["origin"], r["origin_folder"]),
             )
             for r in rows
         ]

@@ -13,15 +13,16 @@ import errno
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.document import Document
+from core.document import Document, Origin
 from core.errors import DocumentExists, DocumentNotFound, IndexCorrupt, IndexWriteFailed, InvalidQuery
-from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress
+from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress, plan_changes
 from index.catalog import CatalogReader, DocumentInfo, Filters
 from index.embedders.base import Embedder
 from index.fusion import FusionWeights
@@ -29,6 +30,9 @@ from index.search import Hit, Query, search, with_follow_up_context
 from index.snapshot import CATALOG, Snapshot
 from index.store import IndexStore
 from text.language import UNDETERMINED, detect_language
+
+if TYPE_CHECKING:
+    from ingest.folders import FolderScan
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,20 @@ class Answer:
     """The detected language of the question."""
     hits: list[Hit]
     version: str | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an ingest or sync would do (nothing written), and where each document comes from."""
+
+    report: IngestReport
+    origins: dict[str, Origin | None]
+    """The origin of every document the report names: the file's for additions and
+    replacements, the indexed one for removals."""
+
+
+Changes = Callable[[Snapshot], tuple[Sequence[Document], Sequence[str]]]
+"""Given the version current under the write lock: the documents to upsert and ids to remove."""
 
 
 class QueryVectorCache:
@@ -195,15 +213,49 @@ class Collection:
         served by this process. If it cannot be written, :class:`IndexWriteFailed` is raised and
         nothing changes.
         """
-        with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
-            previous = self._snapshot
-            if previous is None or previous.version != self.store.current():
-                previous = self._load_current()
+
+        def changes(previous: Snapshot) -> tuple[Sequence[Document], Sequence[str]]:
             if must_be_new and previous.catalog is not None:
                 existing = previous.catalog.document_hashes()
                 for document in upserts:
                     if document.doc_id in existing:
                         raise DocumentExists(document.doc_id)
+            return upserts, removals
+
+        return self._publish(changes, progress=progress, force=force)
+
+    def sync(
+        self, scan: FolderScan, *, remove_missing: bool = True, progress: Progress = no_progress
+    ) -> IngestReport:
+        """Make the index match the scanned folders, in one new version: add new files, replace
+        changed ones and (with ``remove_missing``) remove the documents whose file under a
+        scanned folder is gone (see :meth:`FolderScan.stale`)."""
+        return self._publish(
+            lambda previous: (scan.documents, self._stale(previous, scan) if remove_missing else []),
+            progress=progress,
+        )
+
+    def preview(self, scan: FolderScan, *, remove_missing: bool = True) -> Preview:
+        """What :meth:`sync` would do now, without writing anything."""
+        previous = self.snapshot()
+        removals = self._stale(previous, scan) if remove_missing else []
+        report, _ = plan_changes(previous, scan.documents, removals)
+        indexed = previous.catalog.document_origins() if previous.catalog else {}
+        origins = {doc_id: indexed.get(doc_id) for doc_id in report.removed}
+        origins.update({d.doc_id: d.origin for d in scan.documents})
+        return Preview(report=report, origins=origins)
+
+    @staticmethod
+    def _stale(previous: Snapshot, scan: FolderScan) -> list[str]:
+        return scan.stale(previous.catalog.document_origins()) if previous.catalog else []
+
+    def _publish(self, changes: Changes, *, progress: Progress, force: bool = False) -> IngestReport:
+        """Build and publish the version that applies ``changes`` to the current one."""
+        with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
+            previous = self._snapshot
+            if previous is None or previous.version != self.store.current():
+                previous = self._load_current()
+            upserts, removals = changes(previous)
             report = build_version(
                 self.store,
                 previous,

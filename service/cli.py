@@ -1,4 +1,4 @@
-"""The ``marja`` command: ingest, serve, ask, ls, rm, reindex."""
+"""The ``marja`` command: ingest, watch, serve, ask, ls, rm, reindex."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.document import Document
-from core.errors import InvalidDocument, MarjaError
-from index.builder import IngestReport, Progress
+from core.errors import MarjaError
+from index.builder import IngestReport
 from index.catalog import Filters
 from index.collection import Collection
-from ingest.loaders import iter_source_files, load_file
+from ingest.folders import scan
 from service import presenter
 from service.settings import Settings
 
@@ -74,46 +73,66 @@ def _collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
     return build_collection(settings, bulk_ingest=bulk_ingest)
 
 
-def _load_all(paths: Sequence[Path], max_bytes: int) -> tuple[list[Document], list[str]]:
-    documents, errors = [], []
-    for path in iter_source_files(paths):
+def _ingest_and_report(
+    collection: Collection,
+    paths: Sequence[Path],
+    *,
+    max_bytes: int,
+    remove_missing: bool = False,
+    dry_run: bool = False,
+) -> int:
+    """Ingest (or sync) ``paths`` with a progress bar, print the report and each file's error;
+    1 if any file failed."""
+    found = scan(paths, max_bytes=max_bytes)
+    if dry_run:
+        print(presenter.preview_text(collection.preview(found, remove_missing=remove_missing)))
+    else:
+        bar = _Bar()
         try:
-            documents.append(load_file(path, max_bytes=max_bytes))
-        except InvalidDocument as e:
-            errors.append(str(e))
-            logger.error("%s", e)
-    return documents, errors
-
-
-def ingest_paths(
-    collection: Collection, paths: Sequence[Path], *, max_bytes: int, progress: Progress
-) -> tuple[IngestReport, list[str]]:
-    for path in paths:
-        if not path.exists():
-            raise InvalidDocument("no such file or folder", source=str(path))
-    documents, errors = _load_all(paths, max_bytes)
-    report = collection.ingest(documents, progress=progress)
-    return report, errors
-
-
-def _ingest_and_report(collection: Collection, paths: Sequence[Path], *, max_bytes: int) -> int:
-    """Ingest ``paths`` with a progress bar, print the report and each file's error; 1 if any failed."""
-    bar = _Bar()
-    try:
-        report, errors = ingest_paths(collection, paths, max_bytes=max_bytes, progress=bar)
-    finally:
-        bar.close()
-    print(presenter.report_text(report))
-    for error in errors:
+            report = collection.sync(found, remove_missing=remove_missing, progress=bar)
+        finally:
+            bar.close()
+        print(presenter.report_text(report))
+    for error in found.errors:
         print(f"error: {error}", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if found.errors else 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return _ingest_and_report(
-        _collection(settings, bulk_ingest=True), args.paths, max_bytes=settings.max_upload_bytes
+        _collection(settings, bulk_ingest=not args.dry_run),
+        args.paths,
+        max_bytes=settings.max_upload_bytes,
+        remove_missing=args.sync,
+        dry_run=args.dry_run,
     )
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from service.watch import watch_folders
+
+    settings = _settings(args)
+    not_folders = [str(p) for p in args.folders if not p.is_dir()]
+    if not_folders:
+        print(f"marja: not a folder: {', '.join(not_folders)}", file=sys.stderr)
+        return 2
+
+    def on_sync(report: IngestReport, errors: list[str]) -> None:
+        if report.changed or errors:
+            print(presenter.report_text(report), flush=True)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+
+    print(f"watching {', '.join(map(str, args.folders))} (Ctrl-C stops)", file=sys.stderr)
+    watch_folders(
+        _collection(settings, bulk_ingest=True),
+        args.folders,
+        max_bytes=settings.max_upload_bytes,
+        on_sync=on_sync,
+        debounce_ms=int(args.debounce * 1000),
+    )
+    return 0
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
@@ -235,7 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="add or update documents (files or folders)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument(
+        "--sync",
+        action="store_true",
+        help="also remove the documents whose file under these folders is gone (deleted or renamed)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("watch", parents=[common], help="keep the index in sync with folders as they change")
+    p.add_argument("folders", nargs="+", type=Path, metavar="DIR")
+    p.add_argument(
+        "--debounce", type=float, default=1.6, help="seconds of quiet before a burst of changes is synced"
+    )
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from index.builder import IngestReport
 from index.catalog import DocumentInfo
-from index.collection import Answer
+from index.collection import Answer, Preview
 from index.search import Hit
 from service.feedback_export import Export
 from service.feedback_store import StoredFeedback
@@ -60,12 +60,19 @@ def ask_response(answer: Answer, *, took_ms: float) -> AskResponse:
     )
 
 
+def _document_fields(info: DocumentInfo) -> dict[str, object]:
+    # The origin's folder is a path on the server: shown to nobody; its relative path is.
+    fields = asdict(info)
+    fields["origin"] = info.origin.path if info.origin else None
+    return fields
+
+
 def document_summary(info: DocumentInfo) -> DocumentSummary:
-    return DocumentSummary(**asdict(info))
+    return DocumentSummary(**_document_fields(info))  # type: ignore[arg-type]
 
 
 def document_full(info: DocumentInfo, text: str) -> DocumentFull:
-    return DocumentFull(**asdict(info), text=text)
+    return DocumentFull(**_document_fields(info), text=text)  # type: ignore[arg-type]
 
 
 def document_list(documents: Sequence[DocumentInfo], *, version: str | None) -> DocumentList:
@@ -97,21 +104,22 @@ def answer_text(response: AskResponse) -> str:
 def documents_text(documents: DocumentList) -> str:
     """One line per document, for ``marja ls``."""
     return "\n".join(
-        f"{d.doc_id}\t{d.lang}\t{d.kind}\t{d.chunks} chunks\t{d.title}" for d in documents.documents
+        f"{d.doc_id}\t{d.lang}\t{d.kind}\t{d.chunks} chunks\t{d.origin or '-'}\t{d.title}"
+        for d in documents.documents
+    )
+
+
+def _counts(report: IngestReport) -> str:
+    return (
+        f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged"
     )
 
 
 def report_text(report: IngestReport) -> str:
-    """What an ingest, removal or re-index did, in one line."""
-    parts = [
-        f"{len(report.added)} added",
-        f"{len(report.replaced)} replaced",
-        f"{len(report.unchanged)} unchanged",
-    ]
-    if report.removed:
-        parts.append(f"{len(report.removed)} removed")
+    """What an ingest, sync, removal or re-index did, in one line."""
     return (
-        f"{', '.join(parts)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
+        f"{_counts(report)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
         f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
     )
 
@@ -153,3 +161,15 @@ def export_text(report: Export) -> str:
             f"answer exists, not where: see GET /feedback, ids {ids})"
         )
     return text
+
+
+def preview_text(preview: Preview) -> str:
+    """What ``marja ingest --dry-run`` would do: one line per change, then the counts."""
+    report = preview.report
+    lines = []
+    for action, ids in (("add", report.added), ("replace", report.replaced), ("remove", report.removed)):
+        for doc_id in ids:
+            origin = preview.origins.get(doc_id)
+            lines.append(f"{action:<8} {doc_id}" + (f"\t{origin.path}" if origin else ""))
+    lines.append(f"dry run: {_counts(report)}; nothing written")
+    return "\n".join(lines)

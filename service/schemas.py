@@ -117,6 +117,11 @@ class DocumentSummary(BaseModel):
     pages: int
     content_hash: str
     ingested_at: str
+    origin: str | None = Field(
+        default=None,
+        description="Where it came from: 'api', or the file's path relative to the folder it was "
+        "ingested from; null if not recorded.",
+    )
 
 
 class DocumentList(BaseModel):

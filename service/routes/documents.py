@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, validate_doc_id
+from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, Origin, validate_doc_id
 from core.errors import DocumentTooLarge, InvalidDocument
 from ingest.loaders import load_bytes, load_text
 from service import presenter
@@ -88,13 +89,18 @@ def get_document(doc_id: DocId, collection: CollectionDep) -> DocumentFull:
 
 
 async def _document_from_request(request: Request, settings: Settings, *, doc_id: str | None) -> Document:
-    """Parse a JSON body or a multipart upload into a Document."""
+    """The document a write request carries, recorded as coming from the API."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > settings.max_upload_bytes:
         raise DocumentTooLarge(
             f"the request body is {int(length):,} bytes, over the limit of "
             f"{settings.max_upload_bytes:,} bytes"
         )
+    return dataclasses.replace(await _parse_document(request, settings, doc_id=doc_id), origin=Origin.api())
+
+
+async def _parse_document(request: Request, settings: Settings, *, doc_id: str | None) -> Document:
+    """Parse a JSON body or a multipart upload into a Document."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:

@@ -53,7 +53,7 @@ def test_ingest_is_incremental_and_reports_bad_files(
     assert "1 added" in captured.out and "broken.txt" in captured.err and "UTF-8" in captured.err
 
     assert main(["ingest", str(folder / "2025-brief.md")]) == 0
-    assert "0 added, 0 replaced, 1 unchanged" in capsys.readouterr().out
+    assert "0 added, 0 replaced, 0 removed, 1 unchanged" in capsys.readouterr().out
 
     assert main(["ask", "Where was the eighth meeting held?", "--top-k", "1"]) == 0
     assert "Amman" in capsys.readouterr().out
@@ -61,6 +61,37 @@ def test_ingest_is_incremental_and_reports_bad_files(
     assert main(["rm", "2025-brief"]) == 0
     assert main(["ls"]) == 0
     assert "2025-brief" not in capsys.readouterr().out
+
+
+def test_sync_removes_what_was_deleted_and_dry_run_writes_nothing(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "summaries"
+    folder.mkdir()
+    (folder / "2025-brief.md").write_text("In 2025 the eighth meeting was held in Amman.\n", encoding="utf-8")
+    (folder / "2026-brief.md").write_text("In 2026 a workshop was held in Tunis.\n", encoding="utf-8")
+    assert main(["ingest", "--sync", str(folder)]) == 0
+    assert "2 added, 0 replaced, 0 removed, 0 unchanged" in capsys.readouterr().out  # the corpus stays
+    assert main(["ask", "Where was the eighth meeting held?", "--top-k", "1"]) == 0
+    assert "Amman" in capsys.readouterr().out
+
+    (folder / "2025-brief.md").unlink()
+    assert main(["ingest", "--sync", "--dry-run", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "remove   2025-brief\t2025-brief.md" in out
+    assert "dry run: 0 added, 0 replaced, 1 removed, 1 unchanged; nothing written" in out
+    assert main(["ls"]) == 0
+    assert "2025-brief" in capsys.readouterr().out
+
+    assert main(["ingest", "--sync", str(folder)]) == 0
+    assert "0 added, 0 replaced, 1 removed, 1 unchanged" in capsys.readouterr().out
+    assert main(["ask", "Where was the eighth meeting held?", "--top-k", "3", "--json"]) == 0
+    passages = json.loads(capsys.readouterr().out)["passages"]
+    assert all(p["citation"]["doc_id"] != "2025-brief" for p in passages)
+    assert main(["ls"]) == 0
+    listing = capsys.readouterr().out
+    assert "2025-brief" not in listing and "2026-brief.md" in listing
+    assert "un-regional-organizations" in listing  # documents from elsewhere are never removed
 
 
 def test_missing_path_and_unknown_document_are_clear_errors(
