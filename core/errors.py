@@ -38,9 +38,23 @@ class InvalidDocumentId(MarjaError):
 
 
 class DocumentNotFound(MarjaError):
-    def __init__(self, doc_id: str) -> None:
+    def __init__(self, doc_id: str, *, version: str | None = None) -> None:
         self.doc_id = doc_id
-        super().__init__(f"no document with id {doc_id!r}")
+        self.version = version
+        where = f" in index version {version}" if version else ""
+        super().__init__(f"no document with id {doc_id!r}{where}")
+
+
+class InvalidVersion(MarjaError):
+    """A version name that is not one marja writes (``v`` and six or more digits)."""
+
+
+class VersionNotFound(MarjaError):
+    """An index version that never existed."""
+
+
+class VersionGone(MarjaError):
+    """An index version that existed but has been pruned (only the newest few are kept)."""
 
 
 class ModelMismatch(MarjaError):

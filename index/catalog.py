@@ -230,11 +230,11 @@ class CatalogReader:
 
     POOL_SIZE = 4
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, pool_size: int = POOL_SIZE) -> None:
         uri = f"file:{path}?mode=ro&immutable=1"
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
-        for _ in range(self.POOL_SIZE):
+        for _ in range(pool_size):
             db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             db.row_factory = sqlite3.Row
             db.execute("SELECT count(*) FROM documents").fetchone()  # fail now if unreadable

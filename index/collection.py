@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -21,14 +22,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.document import Document, Origin
-from core.errors import DocumentExists, DocumentNotFound, IndexCorrupt, IndexWriteFailed, InvalidQuery
+from core.errors import (
+    DocumentExists,
+    DocumentNotFound,
+    IndexCorrupt,
+    IndexWriteFailed,
+    InvalidQuery,
+    VersionGone,
+)
 from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress, plan_changes
 from index.catalog import CatalogReader, DocumentInfo, Filters
 from index.embedders.base import Embedder
 from index.fusion import FusionWeights
 from index.search import Hit, Query, search, with_follow_up_context
 from index.snapshot import CATALOG, Snapshot
-from index.store import IndexStore
+from index.store import KEEP_VERSIONS, IndexStore
 from text.language import UNDETERMINED, detect_language
 
 if TYPE_CHECKING:
@@ -92,6 +100,7 @@ class Collection:
         options: BuildOptions | None = None,
         weights: FusionWeights | None = None,
         lock_timeout: float = 600.0,
+        keep_versions: int = KEEP_VERSIONS,
     ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
@@ -99,7 +108,7 @@ class Collection:
         self.weights = weights or FusionWeights()
         self.query_vectors = QueryVectorCache()
         self.lock_timeout = lock_timeout
-        self.store = IndexStore(data_dir / "index")
+        self.store = IndexStore(data_dir / "index", keep_versions=keep_versions)
         self._snapshot: Snapshot | None = None
         self._stamp: tuple[int, int] | None = None
         self._swap_lock = threading.Lock()
@@ -156,11 +165,36 @@ class Collection:
         return (snapshot.catalog.documents() if snapshot.catalog else []), snapshot.version
 
     def document(self, doc_id: str) -> tuple[DocumentInfo, str]:
-        catalog = self.snapshot().catalog
-        found = catalog.document(doc_id) if catalog else None
+        info, text, _version = self.document_at(doc_id)
+        return info, text
+
+    def document_at(self, doc_id: str, version: str | None = None) -> tuple[DocumentInfo, str, str | None]:
+        """A document as it is in ``version`` (the current one when None), and that version.
+
+        An older version can be read while it is kept: a citation names the version it came
+        from. Raises :class:`VersionGone` once it is pruned, :class:`VersionNotFound` or
+        :class:`InvalidVersion` for a version that never was, :class:`DocumentNotFound` when the
+        document is not in it.
+        """
+        snapshot = self.snapshot()
+        if version is None or version == snapshot.version:
+            found = snapshot.catalog.document(doc_id) if snapshot.catalog else None
+            if found is None:
+                raise DocumentNotFound(doc_id)
+            return found[0], found[1], snapshot.version
+        path = self.store.kept_path(version)
+        try:
+            catalog = CatalogReader(path / CATALOG, pool_size=1)
+        except sqlite3.Error as e:
+            self.store.kept_path(version)  # raises VersionGone if it was pruned meanwhile
+            raise VersionGone(f"index version {version} is no longer kept") from e
+        try:
+            found = catalog.document(doc_id)
+        finally:
+            catalog.close()
         if found is None:
-            raise DocumentNotFound(doc_id)
-        return found
+            raise DocumentNotFound(doc_id, version=version)
+        return found[0], found[1], version
 
     def query_vector(self, text: str) -> np.ndarray:
         vector = self.query_vectors.get(text)

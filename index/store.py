@@ -26,12 +26,24 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from core.errors import IndexBusy
+from core.errors import IndexBusy, InvalidVersion, VersionGone, VersionNotFound
 
 logger = logging.getLogger(__name__)
 
-_VERSION = re.compile(r"^v(\d{6,})$")
-KEEP_VERSIONS = 2
+_VERSION = re.compile(r"v([0-9]{6,})")
+MAX_VERSION_NAME = 16
+KEEP_VERSIONS = 5
+"""Published versions kept on disk (the current one included): answers cite a version, and its
+text can be read back while it is kept. Each version is a full copy of the index."""
+
+
+def check_version_name(name: str) -> str:
+    """Return ``name`` if it is a version name marja writes (``v000007``), else raise
+    :class:`InvalidVersion`. Names come from users (``?version=``): nothing else reaches a path."""
+    if len(name) > MAX_VERSION_NAME or not _VERSION.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise InvalidVersion(f"invalid index version {shown!r}: expected 'v' and six digits, like v000007")
+    return name
 
 
 def _fsync_dir(path: Path) -> None:
@@ -68,8 +80,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 class IndexStore:
     """The versioned index directory of one data directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, keep_versions: int = KEEP_VERSIONS) -> None:
+        if keep_versions < 1:
+            raise ValueError("keep_versions must be at least 1")
         self.root = root
+        self.keep_versions = keep_versions
         self.versions = root / "versions"
         self._pointer = root / "CURRENT"
         self._lock = FileLock(str(root / "write.lock"))
@@ -95,6 +110,26 @@ class IndexStore:
 
     def path_of(self, version: str) -> Path:
         return self.versions / version
+
+    def kept_path(self, version: str) -> Path:
+        """The directory of ``version`` if it is still kept.
+
+        Raises :class:`InvalidVersion` for a malformed name, :class:`VersionGone` for a version
+        that was published and has since been pruned, :class:`VersionNotFound` for one that never
+        was. The directory can still be pruned right after this returns: readers open its files
+        at once (an open file stays readable after it is deleted).
+        """
+        number = int(check_version_name(version)[1:])
+        path = self.versions / version
+        if path.is_dir():
+            return path
+        if 0 < number <= self._last_number():
+            raise VersionGone(
+                f"index version {version} is no longer kept: marja keeps the newest "
+                f"{self.keep_versions} versions (MARJA_KEEP_VERSIONS); read the document without "
+                "?version= for its current text"
+            )
+        raise VersionNotFound(f"there is no index version {version}")
 
     @contextlib.contextmanager
     def write_lock(self, *, timeout: float) -> Iterator[None]:
@@ -132,7 +167,7 @@ class IndexStore:
     def _numbers(self) -> list[int]:
         if not self.versions.exists():
             return []
-        return sorted(int(m.group(1)) for p in self.versions.iterdir() if (m := _VERSION.match(p.name)))
+        return sorted(int(m.group(1)) for p in self.versions.iterdir() if (m := _VERSION.fullmatch(p.name)))
 
     def _last_number(self) -> int:
         numbers = self._numbers()
@@ -148,7 +183,7 @@ class IndexStore:
         """Delete all but the newest versions. Readers that still have an old version open keep
         working: their files stay readable until closed (POSIX unlink semantics)."""
         numbers = self._numbers()
-        for n in numbers[:-KEEP_VERSIONS]:
+        for n in numbers[: -self.keep_versions]:
             name = f"v{n:06d}"
             if name != keep:
                 shutil.rmtree(self.versions / name, ignore_errors=True)

@@ -43,6 +43,7 @@ def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collec
             hnsw_threshold=settings.hnsw_threshold, sentence_vectors=settings.sentence_vectors
         ),
         lock_timeout=settings.lock_timeout_s,
+        keep_versions=settings.keep_versions,
     )
 
 

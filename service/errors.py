@@ -23,9 +23,12 @@ from core.errors import (
     InvalidDocument,
     InvalidDocumentId,
     InvalidQuery,
+    InvalidVersion,
     MarjaError,
     ModelMismatch,
     UnsupportedDocument,
+    VersionGone,
+    VersionNotFound,
     WidgetKeyInvalid,
     WidgetOriginNotAllowed,
 )
@@ -34,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[MarjaError], int]] = [
     (DocumentNotFound, 404),
+    (VersionNotFound, 404),
+    (VersionGone, 410),
+    (InvalidVersion, 422),
     (DocumentExists, 409),
     (DocumentTooLarge, 413),
     (UnsupportedDocument, 415),

@@ -30,8 +30,8 @@ from service.schemas import (
 )
 
 
-def passage(hit: Hit, *, rank: int) -> Passage:
-    """A search hit as a cited passage."""
+def passage(hit: Hit, *, rank: int, version: str | None = None) -> Passage:
+    """A search hit as a cited passage, cited from index ``version``."""
     chunk = hit.stored.chunk
     return Passage(
         rank=rank,
@@ -45,6 +45,7 @@ def passage(hit: Hit, *, rank: int) -> Passage:
             end=chunk.end,
             page=chunk.page,
             source_url=hit.stored.source_url,
+            version=version,
         ),
         highlights=[Span(start=s, end=e) for s, e in hit.highlights],
     )
@@ -55,7 +56,10 @@ def ask_response(answer: Answer, *, took_ms: float) -> AskResponse:
     return AskResponse(
         question=answer.question,
         lang=answer.lang,
-        passages=[passage(hit, rank=rank) for rank, hit in enumerate(answer.hits, start=1)],
+        passages=[
+            passage(hit, rank=rank, version=answer.version) for rank, hit in enumerate(answer.hits, start=1)
+        ],
+        version=answer.version,
         took_ms=round(took_ms, 2),
     )
 
@@ -71,8 +75,8 @@ def document_summary(info: DocumentInfo) -> DocumentSummary:
     return DocumentSummary(**_document_fields(info))  # type: ignore[arg-type]
 
 
-def document_full(info: DocumentInfo, text: str) -> DocumentFull:
-    return DocumentFull(**_document_fields(info), text=text)  # type: ignore[arg-type]
+def document_full(info: DocumentInfo, text: str, *, version: str | None) -> DocumentFull:
+    return DocumentFull(**_document_fields(info), text=text, version=version)  # type: ignore[arg-type]
 
 
 def document_list(documents: Sequence[DocumentInfo], *, version: str | None) -> DocumentList:

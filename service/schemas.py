@@ -87,6 +87,11 @@ class Citation(BaseModel):
     end: int
     page: int | None = None
     source_url: str | None = None
+    version: str | None = Field(
+        default=None,
+        description="The index version the passage was cited from: "
+        "GET /documents/{doc_id}?version= returns the text the offsets point into while it is kept.",
+    )
 
 
 class Passage(BaseModel):
@@ -102,6 +107,7 @@ class AskResponse(BaseModel):
     question: str
     lang: str = Field(description="Detected language of the question ('ar', 'en', ...).")
     passages: list[Passage]
+    version: str | None = Field(default=None, description="The index version that answered.")
     took_ms: float
 
 
@@ -131,6 +137,7 @@ class DocumentList(BaseModel):
 
 class DocumentFull(DocumentSummary):
     text: str = Field(description="The full text; every citation satisfies text[start:end] == passage.")
+    version: str | None = Field(default=None, description="The index version this text is from.")
 
 
 class DocumentIn(BaseModel):
@@ -183,6 +190,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         403: "Writes are disabled (no API key configured), or a widget key used from another origin",
         404: "No such document",
         409: "The document exists already",
+        410: "That index version is no longer kept",
         413: "Body or document over the size limit",
         415: "Unsupported file type",
         422: "Invalid request",

@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.store import KEEP_VERSIONS
+
 REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(default=50_000, ge=1, description="Chunks from which search is approximate.")
     sentence_vectors: bool = Field(default=True, description="Embed sentences for highlights.")
     lock_timeout_s: float = Field(default=600.0, gt=0)
+    keep_versions: int = Field(
+        default=KEEP_VERSIONS,
+        ge=1,
+        le=1000,
+        description="Index versions kept on disk (each a full copy of the index); a citation's "
+        "text can be read back with GET /documents/{id}?version= while its version is kept.",
+    )
     log_level: str = "INFO"
 
     @field_validator("rate_limit", "widget_rate_limit")

@@ -7,13 +7,14 @@ import functools
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, Origin, validate_doc_id
 from core.errors import DocumentTooLarge, InvalidDocument
+from index.store import MAX_VERSION_NAME
 from ingest.loaders import load_bytes, load_text
 from service import presenter
 from service.deps import CollectionDep, ReadAccess, SettingsDep, WriteAccess
@@ -37,6 +38,17 @@ DocId = Annotated[
         max_length=MAX_DOC_ID_LENGTH,
         description="Lower-case letters, digits, '.', '_' and '-'.",
         examples=["un-regional-organizations"],
+    ),
+]
+
+Version = Annotated[
+    str | None,
+    Query(
+        pattern=r"^v[0-9]{6,}$",
+        max_length=MAX_VERSION_NAME,
+        description="An index version named by a citation (`citation.version`): the document's "
+        "text as it was in that version, while the version is kept (410 once pruned).",
+        examples=["v000007"],
     ),
 ]
 
@@ -80,12 +92,12 @@ def list_documents(collection: CollectionDep) -> DocumentList:
     "/{doc_id}",
     response_model=DocumentFull,
     dependencies=[ReadAccess],
-    responses=error_responses(401, 403, 404, 422, 503),
-    summary="One document with its full text (to check a citation)",
+    responses=error_responses(401, 403, 404, 410, 422, 503),
+    summary="One document with its full text (to check a citation), now or in a kept version",
 )
-def get_document(doc_id: DocId, collection: CollectionDep) -> DocumentFull:
-    info, text = collection.document(validate_doc_id(doc_id))
-    return presenter.document_full(info, text)
+def get_document(doc_id: DocId, collection: CollectionDep, version: Version = None) -> DocumentFull:
+    info, text, at = collection.document_at(validate_doc_id(doc_id), version)
+    return presenter.document_full(info, text, version=at)
 
 
 async def _document_from_request(request: Request, settings: Settings, *, doc_id: str | None) -> Document:

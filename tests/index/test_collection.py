@@ -159,11 +159,16 @@ def test_index_from_another_model_refuses_to_load(corpus_collection: Collection)
         corpus_collection.ask("Djibouti")
 
 
-def test_old_versions_are_pruned(collection: Collection) -> None:
-    for i in range(4):
+@pytest.mark.parametrize(("keep", "kept"), [(1, ["v000006"]), (2, ["v000005", "v000006"]), (5, None)])
+def test_old_versions_are_pruned(
+    tmp_path: Path, fake_embedder: FakeEmbedder, keep: int, kept: list[str] | None
+) -> None:
+    collection = Collection(tmp_path / "data", fake_embedder, keep_versions=keep)
+    for i in range(6):
         collection.ingest([make(f"d{i}", f"text number {i}")])
     names = sorted(p.name for p in collection.store.versions.iterdir())
-    assert names == ["v000003", "v000004"]
+    assert names == (kept or [f"v00000{n}" for n in range(2, 7)])
+    assert len(collection.documents()) == 6
 
 
 def test_empty_collection_answers_nothing(collection: Collection) -> None:
