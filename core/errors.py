@@ -73,6 +73,10 @@ class InvalidQuery(MarjaError):
     """A question or filter that cannot be searched."""
 
 
+class EmptyIndex(MarjaError):
+    """Nothing has been ingested where something must be searched (``marja eval``)."""
+
+
 class DocumentExists(MarjaError):
     def __init__(self, doc_id: str) -> None:
         self.doc_id = doc_id
@@ -107,3 +111,10 @@ class FeedbackStoreFull(MarjaError):
 
 class FeedbackStoreFailed(MarjaError):
     """The feedback could not be written (disk full, read-only or damaged database)."""
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+
+class InvalidQuestionSet(MarjaError):
+    """A question set file (``marja eval``) that cannot be read: the message names the row."""

@@ -1,4 +1,4 @@
-"""The ``marja`` command: ingest, watch, serve, ask, ls, rm, reindex."""
+"""The ``marja`` command: ingest, watch, serve, ask, eval, ls, rm, reindex."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from core.errors import MarjaError
 from index.builder import IngestReport
 from index.catalog import Filters
 from index.collection import Collection
+from index.evaluation.run import MAX_TOP_K
 from ingest.folders import scan
 from service import presenter
 from service.settings import Settings
@@ -201,6 +202,61 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from index.evaluation.questions import read_question_set
+    from index.evaluation.run import evaluate
+    from service.eval_html import eval_html
+    from service.eval_presenter import eval_report, eval_text
+
+    settings = _settings(args)
+    questions = read_question_set(args.questions)
+    bar = _Bar()
+    try:
+        run = evaluate(
+            _collection(settings),
+            questions,
+            top_k=args.top_k,
+            progress=lambda done, total: bar("questions", done, total),
+        )
+        other = None
+        if args.compare is not None:
+            if not args.compare.is_dir():
+                print(f"marja: no such data directory: {args.compare}", file=sys.stderr)
+                return 2
+            compared = settings.model_copy(
+                update={"data_dir": args.compare, "model": args.compare_model or settings.model}
+            )
+            other = evaluate(
+                _collection(compared),
+                questions,
+                top_k=args.top_k,
+                progress=lambda done, total: bar("compare", done, total),
+            )
+    finally:
+        bar.close()
+    minimums = {k: v for k, v in ((1, args.min_recall_at_1), (5, args.min_recall_at_5)) if v is not None}
+    report = eval_report(run, question_set=str(args.questions), other=other, minimum_recall=minimums)
+    if args.report is not None:
+        args.report.write_text(eval_html(report), encoding="utf-8")
+        print(f"report written to {args.report}", file=sys.stderr)
+    print(report.model_dump_json(indent=1) if args.json else eval_text(report))
+    return 0 if report.passed else 1
+
+
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return number
+
+
+def _top_k(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {MAX_TOP_K}")
+    return number
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -285,6 +341,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a question set")
+    p.add_argument("questions", type=Path, metavar="QUESTIONS", help="a .jsonl, .csv or .json question set")
+    p.add_argument("--top-k", type=_top_k, default=10, help="passages asked for per question (default 10)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--report", type=Path, metavar="FILE.html", help="also write a self-contained HTML report")
+    p.add_argument("--min-recall-at-1", type=_fraction, metavar="X", help="exit 1 if recall@1 is below X")
+    p.add_argument("--min-recall-at-5", type=_fraction, metavar="X", help="exit 1 if recall@5 is below X")
+    p.add_argument(
+        "--compare",
+        type=Path,
+        metavar="OTHER_DATA_DIR",
+        help="also run the set against another data directory and show what each question gained or lost",
+    )
+    p.add_argument("--compare-model", help="the model of OTHER_DATA_DIR's index (default: --model)")
+    p.set_defaults(func=cmd_eval)
+
     p = sub.add_parser("ls", parents=[common], help="list documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ls)
@@ -322,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "MARJA_" + "_".join(str(p) for p in err["loc"]).upper()
             print(f"marja: invalid setting {name}: {err['msg']}", file=sys.stderr)
         return 2
-    quiet = args.command in ("ask", "ls", "feedback")  # their output is the answer; logs only on trouble
+    quiet = args.command in ("ask", "ls", "feedback", "eval")  # their output is the result; logs on trouble
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else max(level, logging.WARNING) if quiet else level,

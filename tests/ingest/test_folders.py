@@ -9,6 +9,9 @@ import pytest
 from core.document import Origin
 from core.errors import InvalidDocument
 from ingest.folders import scan
+from ingest.loaders import LOADERS, iter_source_files
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(path: Path, text: str) -> Path:
@@ -80,3 +83,13 @@ def test_a_file_that_now_gives_another_id_leaves_no_stale_copy(tmp_path: Path) -
     write(tmp_path / "a.md", "---\ndoc_id: new-id\n---\ntext\n")
     found = scan([tmp_path], max_bytes=1 << 20)
     assert found.stale({"old-id": _origin(tmp_path, "a.md")}) == ["old-id"]
+
+
+def test_question_sets_in_the_corpus_are_not_ingested() -> None:
+    corpus = REPO / "corpus"
+    assert (corpus / "questions.jsonl").is_file()
+    assert ".jsonl" not in LOADERS and ".json" not in LOADERS and ".csv" not in LOADERS
+    assert all(p.suffix != ".jsonl" for p in iter_source_files([corpus]))
+    found = scan([corpus], max_bytes=20 << 20)
+    assert not found.errors and not found.failed
+    assert all(not d.origin.path.endswith(".jsonl") for d in found.documents)  # type: ignore[union-attr]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ import pytest
 from service.cli import main
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture
-def data_dir(_default_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "cli-data"
-    shutil.copytree(_default_index, data)
-    monkeypatch.setenv("MARJA_DATA_DIR", str(data))
-    return data
 
 
 def test_ask_json_has_the_api_shape(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
