@@ -60,15 +60,17 @@ def _absolute(path: Path) -> PurePosixPath:
 def scan(paths: Sequence[Path], *, max_bytes: int) -> FolderScan:
     """Load every supported file under ``paths`` (folders, or files named directly).
 
-    A path that does not exist raises :class:`InvalidDocument`; a file that cannot be loaded is
-    reported in :attr:`FolderScan.errors` and the others are loaded. A file reached twice (a
-    folder and a folder inside it) is loaded once.
+    A path that does not exist, or two files that give the same document id (``a.md`` and
+    ``a.txt``), raise :class:`InvalidDocument`; a file that cannot be loaded is reported in
+    :attr:`FolderScan.errors` and the others are loaded. A file reached twice (a folder and a
+    folder inside it) is loaded once.
     """
     for path in paths:
         if not path.exists():
             raise InvalidDocument("no such file or folder", source=str(path))
     result = FolderScan()
     seen: set[PurePosixPath] = set()
+    files_of: dict[str, PurePosixPath] = {}  # doc id → the file that gave it
     for path in paths:
         if path.is_dir():
             folder = _absolute(path)
@@ -89,6 +91,12 @@ def scan(paths: Sequence[Path], *, max_bytes: int) -> FolderScan:
                 result.errors.append(str(e))
                 logger.error("%s", e)
                 continue
+            if (other := files_of.get(document.doc_id)) is not None:
+                raise InvalidDocument(
+                    f"{other} and {location} both give the document id {document.doc_id!r}: rename "
+                    "one, or give it another doc_id in its front matter"
+                )
+            files_of[document.doc_id] = location
             origin = Origin.file(str(folder), relative)
             result.documents.append(dataclasses.replace(document, origin=origin))
     return result

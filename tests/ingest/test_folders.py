@@ -42,6 +42,15 @@ def test_a_file_named_directly_is_relative_to_its_folder_and_read_once(tmp_path:
     assert alone.documents[0].origin.same_place(found.documents[0].origin)  # type: ignore[union-attr]
 
 
+def test_two_files_with_one_id_are_named(tmp_path: Path) -> None:
+    write(tmp_path / "notes" / "brief.md", "One.\n")
+    write(tmp_path / "notes" / "brief.txt", "Two.\n")
+    with pytest.raises(
+        InvalidDocument, match=r"brief\.md and .*brief\.txt both give the document id 'brief'"
+    ):
+        scan([tmp_path / "notes"], max_bytes=1 << 20)
+
+
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidDocument, match="no such file"):
         scan([tmp_path / "nope"], max_bytes=1 << 20)
