@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.document import Document
 from core.errors import EmptyIndex, InvalidQuery
-from index.collection import Collection
+from index.collection import Answer, Collection
 from index.evaluation.questions import parse_question_set
 from index.evaluation.run import compare, evaluate
 from tests.fakes import FakeEmbedder
@@ -79,3 +81,28 @@ def test_empty_index_and_bad_top_k_are_clear_errors(tmp_path: Path) -> None:
         evaluate(Collection(tmp_path / "empty", FakeEmbedder()), questions())
     with pytest.raises(InvalidQuery, match="top-k"):
         evaluate(collection_of(tmp_path / "a", ["djibouti"]), questions(), top_k=0)
+
+
+@dataclass(frozen=True)
+class _SaysIfAnswered(Answer):
+    """An ask result that says whether it answered (what ``Answer.answered`` will carry)."""
+
+    answered: bool = True
+
+
+class _Abstaining(Collection):
+    """Abstains on questions about food, whatever it finds."""
+
+    def ask(self, question: str, **options: Any) -> Answer:
+        answer = super().ask(question, **options)
+        fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
+        return _SaysIfAnswered(**fields, answered="hummus" not in question)
+
+
+@pytest.mark.skipif(hasattr(Answer, "answered"), reason="the ask result says itself whether it answered")
+def test_rates_appear_when_the_ask_result_says_whether_it_answered(tmp_path: Path) -> None:
+    collection = _Abstaining(tmp_path / "a", FakeEmbedder())
+    collection.ingest([Document(doc_id=d, title=d, text=t, lang="en") for d, t in DOCS.items()])
+    run = evaluate(collection, questions(), top_k=3)
+    assert run.summary.answered_rate == 1.0 and run.summary.abstained_rate == 1.0
+    assert [r.answered for r in run.results] == [True, True, True, True, False]
