@@ -1,4 +1,4 @@
-"""The ``marja`` command: ingest, watch, serve, ask, eval, ls, rm, reindex."""
+"""The ``marja`` command: ingest, watch, serve, ask, eval, ls, rm, reindex, feedback."""
 
 from __future__ import annotations
 
