@@ -1238,13 +1238,28 @@
       this._input.focus();
     }
 
-    _document(docId) {
-      if (!this._docs.has(docId)) {
-        const promise = this._fetchJson(`/documents/${encodeURIComponent(docId)}`);
-        promise.catch(() => this._docs.delete(docId)); // retry next time
-        this._docs.set(docId, promise);
+    /**
+     * A document's text as it was in the index version the citation came from (while the service
+     * keeps that version), else its current text. Cached per document and version.
+     */
+    _document(docId, version) {
+      const pinned = typeof version === "string" && version ? version : "";
+      const cacheKey = `${docId}\u0000${pinned}`;
+      if (!this._docs.has(cacheKey)) {
+        const path = `/documents/${encodeURIComponent(docId)}`;
+        const promise = pinned
+          ? this._fetchJson(`${path}?version=${encodeURIComponent(pinned)}`).catch((err) => {
+              // 410: that version was pruned; 404/422: a service that does not know it.
+              if (err instanceof ServiceError && [404, 410, 422].includes(err.status)) {
+                return this._document(docId, "");
+              }
+              throw err;
+            })
+          : this._fetchJson(path);
+        promise.catch(() => this._docs.delete(cacheKey)); // retry next time
+        this._docs.set(cacheKey, promise);
       }
-      return this._docs.get(docId);
+      return this._docs.get(cacheKey);
     }
 
     // -- the source view: a modal dialog with the whole document, the cited span marked --
@@ -1266,7 +1281,7 @@
 
       let doc;
       try {
-        doc = await this._document(str(c.doc_id));
+        doc = await this._document(str(c.doc_id), c.version);
       } catch (err) {
         if (token === this._sourceToken) {
           this._doc.replaceChildren(this._errorNode(err, () => this._openSource(p, opener)));

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import LINKED_DOC_ID, LINKED_URL, PAGED_TITLE, Tab
+from tests.browser.conftest import LINKED_DOC_ID, LINKED_URL, PAGED_TITLE, Tab, serving
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +131,40 @@ def test_copy_in_arabic(service: str, browser: Browser) -> None:
         assert _words(copied.removesuffix(f" — {title}")) == _words(text)
     finally:
         tab.page.context.close()
+
+
+def test_source_view_shows_the_cited_version_while_it_is_kept(
+    index_dir: Path, tmp_path: Path, open_tab: OpenTab
+) -> None:
+    """A citation names its index version: after the document is corrected, "show source" still
+    opens the text that was cited; once that version is pruned (410), the current text with a note."""
+    data = tmp_path / "data"
+    shutil.copytree(index_dir, data)
+    key = "pinned-versions-key-0123456789"
+    with serving(data, tmp_path / "serve.log", MARJA_API_KEYS=key, MARJA_KEEP_VERSIONS="2") as url:
+        tab = open_tab(f"{url}/")
+        widget = tab.widget()
+        turn = tab.ask("Where was the workshop on coastal fisheries disputes held in 2031?")
+        passage = turn.locator(f'.passage[data-doc-id="{LINKED_DOC_ID}"]').first
+        cited = passage.locator(".text").text_content() or ""
+        assert "Mombasa" in cited
+
+        def correct(text: str) -> None:
+            body = {"title": "2031: Workshop on coastal fisheries disputes (summary)", "text": text}
+            answer = httpx.put(f"{url}/documents/{LINKED_DOC_ID}", json=body, headers={"X-API-Key": key})
+            assert answer.status_code == 200, answer.text
+
+        correct("In 2031, the workshop on coastal fisheries disputes was held in Malindi instead.")
+        passage.locator("button.show-source").click()
+        doc = widget.locator(".doc")
+        expect(doc.locator("mark.cite")).to_contain_text("Mombasa")  # the cited version's text
+        expect(doc.locator(".error")).to_have_count(0)
+        widget.locator("button.back").click()
+
+        correct("In 2031, the workshop on coastal fisheries disputes was held in Lamu after all.")
+        tab.page.reload()  # the conversation is restored; the cited version is now pruned
+        restored = tab.widget().locator(f'.passage[data-doc-id="{LINKED_DOC_ID}"]').first
+        restored.locator("button.show-source").click()
+        doc = tab.widget().locator(".doc")
+        expect(doc.locator(".error")).to_be_visible()  # "no longer in the document"
+        expect(doc).to_contain_text("Lamu")
