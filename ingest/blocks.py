@@ -15,9 +15,14 @@ from text.sentences import trim_end, trim_start
 LIST_MARKER = r"(?:[-*+•▪◦‣·]|\d{1,3}[.)])"
 """A list item's marker: a bullet or a number of up to three digits followed by . or )."""
 
-_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(?P<title>.*?)[ \t]*#*[ \t]*$")
-_ITEM = re.compile(rf"^[ \t]*{LIST_MARKER}[ \t]+(?=\S)")
-_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+# Every pattern here runs on each line of a document, so each must be linear in the line's
+# length: possessive quantifiers (``*+``, ``++``) never give back what they matched, and the
+# heading's closing sequence and thematic breaks are read with string methods, not a pattern
+# with adjacent quantifiers over the same characters (``[ \t]*#*[ \t]*$`` after a lazy ``.*?``
+# took 32 s on one line of 2,000 spaces).
+_HEADING_OPEN = re.compile(r"[ \t]{0,3}+(#{1,6})[ \t]++")
+_ITEM = re.compile(rf"[ \t]*+{LIST_MARKER}[ \t]++(?=\S)")
+_SPACE_OR_TAB = " \t"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,30 @@ class Block:
     start: int
     end: int
     level: int = 0
+
+
+def heading_at(text: str, start: int, end: int) -> tuple[int, int, int] | None:
+    """(level, title start, title end) when ``text[start:end]`` (one line) is a ``#`` heading.
+
+    The title leaves out the optional closing sequence of ``#`` and the spaces around it; it may
+    be empty (``#`` alone followed by spaces).
+    """
+    opening = _HEADING_OPEN.match(text, start, end)
+    if opening is None:
+        return None
+    title_start = opening.end()
+    title = text[title_start:end].rstrip(_SPACE_OR_TAB).rstrip("#").rstrip(_SPACE_OR_TAB)
+    return len(opening.group(1)), title_start, title_start + len(title)
+
+
+def is_thematic_break(line: str) -> bool:
+    """``---``, ``* * *``, ``___``...: three or more of one of ``-*_``, spaces between, indented
+    at most three columns."""
+    body = line.lstrip(_SPACE_OR_TAB)
+    if len(line) - len(body) > 3 or not body:
+        return False
+    mark = body[0]
+    return mark in "-*_" and body.count(mark) >= 3 and not body.strip(mark + _SPACE_OR_TAB)
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
@@ -56,14 +85,13 @@ def parse_blocks(text: str) -> list[Block]:
         if not line.strip():
             close()
             continue
-        if heading := _HEADING.match(line):
+        if heading := heading_at(text, line_start, line_end):
             close()
-            t_start = line_start + heading.start("title")
-            t_end = line_start + heading.end("title")
+            level, t_start, t_end = heading
             if t_end > t_start:
-                blocks.append(Block("heading", t_start, t_end, level=len(heading.group(1))))
+                blocks.append(Block("heading", t_start, t_end, level=level))
             continue
-        if _RULE.match(line):
+        if is_thematic_break(line):
             close()
             continue
         if item := _ITEM.match(line):
@@ -81,6 +109,6 @@ def parse_blocks(text: str) -> list[Block]:
 def first_heading(text: str) -> str | None:
     """The text of the first ``#`` heading of ``text``, if it has one."""
     for line_start, line_end in _lines(text):
-        if (heading := _HEADING.match(text, line_start, line_end)) and heading.group("title"):
-            return heading.group("title")
+        if (heading := heading_at(text, line_start, line_end)) and heading[2] > heading[1]:
+            return text[heading[1] : heading[2]]
     return None

@@ -20,6 +20,20 @@ from text.years import years_mentioned
 _SPACE = re.compile(r"\s")
 
 
+MAX_CONTEXT_PART = 200
+"""Characters of the title and of each heading that go into a chunk's context. The context is
+repeated in every chunk under the heading (and embedded with it): unclipped, one heading of
+100,000 characters over 1,000 paragraphs would make 100 MB of context."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when there is one near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class ChunkingOptions:
     max_chars: int = 1200
@@ -77,7 +91,7 @@ def chunk_document(document: Document, options: ChunkingOptions | None = None) -
             joinable = False
             continue
         parts = [document.title, *(headings[lvl] for lvl in sorted(headings))]
-        context = " › ".join(p for p in parts if p)
+        context = " › ".join(clip(p, MAX_CONTEXT_PART) for p in parts if p)
         for spans in _spans_of_block(text, block, options):
             if (
                 joinable

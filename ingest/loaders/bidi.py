@@ -61,6 +61,8 @@ def visual_to_logical(units: list[str], rtl: bool) -> list[str]:
     """
     base = 1 if rtl else 0
     types = [bidi_type(u) for u in units]
+    strong_before = _nearest(types, ("L", "R"), reverse=False)
+    strong_after = _nearest(types, ("L", "R"), reverse=True)
     levels = [0] * len(units)
     for i, t in enumerate(types):
         if t == "L":
@@ -68,11 +70,7 @@ def visual_to_logical(units: list[str], rtl: bool) -> list[str]:
         elif t == "R":
             levels[i] = 1
         elif t == "N":
-            near_rtl = any(
-                types[j] == "R"
-                for j in (_nearest_strong(types, i, -1), _nearest_strong(types, i, 1))
-                if j is not None
-            )
+            near_rtl = any(j is not None and types[j] == "R" for j in (strong_before[i], strong_after[i]))
             levels[i] = 2 if rtl or near_rtl else 0
 
     def direction(i: int | None) -> str:
@@ -80,9 +78,12 @@ def visual_to_logical(units: list[str], rtl: bool) -> list[str]:
             return "R" if rtl else "L"
         return "L" if types[i] == "L" or (types[i] == "N" and levels[i] == 0) else "R"
 
+    typed = ("L", "R", "N")
+    typed_before = _nearest(types, typed, reverse=False)
+    typed_after = _nearest(types, typed, reverse=True)
     for i, t in enumerate(types):
         if t == "O":
-            before, after = direction(_nearest_typed(types, i, -1)), direction(_nearest_typed(types, i, 1))
+            before, after = direction(typed_before[i]), direction(typed_after[i])
             if before == after:
                 levels[i] = 1 if before == "R" else (2 if rtl else 0)
             else:
@@ -103,22 +104,17 @@ def visual_to_logical(units: list[str], rtl: bool) -> list[str]:
     return [MIRRORED.get(u, u) if lvl % 2 else u for u, lvl in zip(out, levels, strict=True)]
 
 
-def _nearest_strong(types: list[str], i: int, step: int) -> int | None:
-    j = i + step
-    while 0 <= j < len(types):
-        if types[j] in ("L", "R"):
-            return j
-        j += step
-    return None
-
-
-def _nearest_typed(types: list[str], i: int, step: int) -> int | None:
-    j = i + step
-    while 0 <= j < len(types):
-        if types[j] != "O":
-            return j
-        j += step
-    return None
+def _nearest(types: list[str], wanted: tuple[str, ...], *, reverse: bool) -> list[int | None]:
+    """For each position, the nearest other position before it (or after it, with ``reverse``)
+    whose type is one of ``wanted``; one pass, so a line costs linear time however it is made."""
+    nearest: list[int | None] = [None] * len(types)
+    last: int | None = None
+    order = range(len(types) - 1, -1, -1) if reverse else range(len(types))
+    for i in order:
+        nearest[i] = last
+        if types[i] in wanted:
+            last = i
+    return nearest
 
 
 def _last_strong_letter(visual: str) -> str | None:

@@ -9,6 +9,7 @@ Title, language and canonical URL come from the page's head.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import functools
 import logging
@@ -33,14 +34,15 @@ _DECLARED_CHARSET = re.compile(
 _WINDOWS_1252_ALIASES = frozenset({"latin_1", "iso8859_1", "ascii", "cp1252"})
 _LANG_CODE = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
-# Markdown that trafilatura adds and that should not be part of cited text.
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+# Markdown that trafilatura adds and that should not be part of cited text. These run over a
+# whole page's text, so each is linear: an italic's content stops at the next "*", quantifiers
+# are possessive where they meet, and bold and trailing spaces are removed by string code (as
+# patterns, ``**(?=\S)(.+?)(?<=\S)**`` and ``[ \t]+$`` rescan a line from every position).
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
-_TABLE_RULE = re.compile(r"^\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-*:?[ \t]*)?\n?", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^\|?(?:[ \t]*+:?-{3,}+:?[ \t]*+\|)++[ \t]*+(?::?-*+:?[ \t]*+)?\n?", re.MULTILINE)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation
 _PROTECTED = re.compile("[\U000f0021-\U000f007e]")
 _PROTECT_BASE = 0xF0000  # escaped characters sit in a private-use plane while emphasis is removed
-_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 # Fallback extraction: elements that are never main content.
@@ -166,14 +168,45 @@ def _head_metadata(tree: Any) -> dict[str, str]:
     return meta
 
 
+def _strip_bold_line(line: str) -> str:
+    r"""``**text**`` → ``text`` in one line: what ``re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"\1",
+    line)`` gives, in O(n log n). Each opening ``**`` takes the first closing ``**`` (one after a
+    non-space) that leaves at least one character between them."""
+    closers = [j for j in _find_all(line, "**") if j > 0 and not line[j - 1].isspace()]
+    out: list[str] = []
+    done = 0  # line[:done] is written out
+    at = line.find("**")
+    while at != -1:
+        if at + 2 < len(line) and not line[at + 2].isspace():
+            k = bisect.bisect_left(closers, at + 3)
+            if k < len(closers):
+                out += (line[done:at], line[at + 2 : closers[k]])
+                done = closers[k] + 2
+                at = line.find("**", done)
+                continue
+        at = line.find("**", at + 1)
+    out.append(line[done:])
+    return "".join(out)
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    """Every position of ``needle`` in ``text``, overlapping ones included."""
+    found = []
+    at = text.find(needle)
+    while at != -1:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
+
+
 def _tidy_markdown(text: str) -> str:
     """Plain text with Markdown structure: no emphasis markers, escapes or table rules."""
     text = _ESCAPED.sub(lambda m: chr(_PROTECT_BASE + ord(m.group(1))), text)
-    text = _BOLD.sub(r"\1", text)
+    text = "\n".join(_strip_bold_line(line) for line in text.split("\n"))
     text = _ITALIC.sub(r"\1", text)
     text = _TABLE_RULE.sub("", text)
     text = _PROTECTED.sub(lambda m: chr(ord(m.group()) - _PROTECT_BASE), text)
-    text = _TRAILING_SPACE.sub("", text)
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 

@@ -190,31 +190,48 @@ def _group_lines(glyphs: list[_Glyph]) -> list[_RawLine]:
             lines.append(_RawLine(glyph.y, glyph.size, [glyph]))
     for line in lines:
         line.glyphs.sort(key=lambda g: (g.x, g.index))  # pen positions: visual order
-    for mark in marks:
-        _attach_mark(mark, lines)
+    if marks and lines:
+        _attach_marks(marks, lines)
     return lines
 
 
-def _attach_mark(mark: _Glyph, lines: list[_RawLine]) -> None:
-    best: tuple[float, _Glyph] | None = None
-    for line in lines:
-        if abs(mark.y - line.y) > 1.2 * max(mark.size, line.size, 1.0):
-            continue
-        at = bisect.bisect_left([g.x for g in line.glyphs], mark.center)
-        for glyph in line.glyphs[max(at - 3, 0) : at + 3]:
-            if glyph.kind != "glyph":
+def _attach_marks(marks: list[_Glyph], lines: list[_RawLine]) -> None:
+    """Join each vowel mark to the letter it sits on, or keep it as a glyph of the nearest line.
+
+    Lines are looked up by baseline (sorted, bisected) and glyphs by pen position, so a page of
+    many marks and many lines costs O(marks x log) rather than O(marks x lines x glyphs).
+    """
+    by_y = sorted(range(len(lines)), key=lambda i: lines[i].y)
+    ys = [lines[i].y for i in by_y]
+    pens = [[g.x for g in line.glyphs] for line in lines]
+    reach = 1.2 * max(max(line.size for line in lines), 1.0)
+    for mark in marks:
+        window = max(reach, 1.2 * mark.size)
+        best: tuple[float, _Glyph] | None = None
+        for i in by_y[bisect.bisect_left(ys, mark.y - window) : bisect.bisect_right(ys, mark.y + window)]:
+            line = lines[i]
+            if abs(mark.y - line.y) > 1.2 * max(mark.size, line.size, 1.0):
                 continue
-            distance = (
-                max(glyph.left - mark.center, mark.center - glyph.right, 0.0) + abs(mark.y - line.y) / 100
-            )
-            if best is None or distance < best[0]:
-                best = (distance, glyph)
-    if best is not None and best[0] <= mark.size:
-        best[1].text += mark.text
-    elif lines:  # a mark on its own: keep it as a glyph of the nearest line
-        line = min(lines, key=lambda ln: abs(ln.y - mark.y))
+            at = bisect.bisect_left(pens[i], mark.center)
+            for glyph in line.glyphs[max(at - 3, 0) : at + 3]:
+                if glyph.kind != "glyph":
+                    continue
+                distance = (
+                    max(glyph.left - mark.center, mark.center - glyph.right, 0.0) + abs(mark.y - line.y) / 100
+                )
+                if best is None or distance < best[0]:
+                    best = (distance, glyph)
+        if best is not None and best[0] <= mark.size:
+            best[1].text += mark.text
+            continue
+        # A mark on its own: keep it as a glyph of the nearest line.
+        at = bisect.bisect_left(ys, mark.y)
+        nearest = min(by_y[max(at - 1, 0) : at + 1], key=lambda i: (abs(lines[i].y - mark.y), i))
         mark.kind = "glyph"
-        bisect.insort(line.glyphs, mark, key=lambda g: (g.x, g.index))
+        glyphs = lines[nearest].glyphs
+        place = bisect.bisect_right(glyphs, (mark.x, mark.index), key=lambda g: (g.x, g.index))
+        glyphs.insert(place, mark)
+        pens[nearest].insert(place, mark.x)
 
 
 def _space_gaps(glyphs: list[_Glyph], spaces: list[_Glyph], size: float) -> set[int]:
@@ -227,15 +244,20 @@ def _space_gaps(glyphs: list[_Glyph], spaces: list[_Glyph], size: float) -> set[
     gaps: set[int] = set()
     bounds = [(a.right, b.left) for a, b in itertools.pairwise(glyphs)]
     wide = [k for k, (start, end) in enumerate(bounds) if end - start >= _MIN_SPACE_GAP * size]
+    wide_starts = [bounds[k][0] for k in wide]
+    pens = [g.x for g in glyphs]
     for space in spaces:
         x = space.x
         if not bounds or x <= glyphs[0].left or x >= glyphs[-1].right:
             continue
-        k = bisect.bisect_right([g.x for g in glyphs], x) - 1
+        k = bisect.bisect_right(pens, x) - 1
         if 0 <= k < len(bounds) and bounds[k][0] - _EPSILON <= x <= bounds[k][1] + _EPSILON:
             gaps.add(k)
         elif wide:
-            gaps.add(min(wide, key=lambda j: max(bounds[j][0] - x, x - bounds[j][1], 0.0)))
+            # The nearest wide gap: gaps run left to right, so it is next to where x falls.
+            at = bisect.bisect_right(wide_starts, x)
+            near = wide[max(at - 2, 0) : at + 2]
+            gaps.add(min(near, key=lambda j: max(bounds[j][0] - x, x - bounds[j][1], 0.0)))
     return gaps
 
 
@@ -249,6 +271,7 @@ def _line_text(line: _RawLine, page_rtl: bool) -> str:
     # Arabic and digits, a gap nearly as wide as the line's drawn spaces is one. Gaps between
     # digits or Arabic letters are not trusted (a thin "١", an alef have wide side bearings).
     drawn = [glyphs[k + 1].left - glyphs[k].right for k in space_after]
+    undrawn_gap = max(_UNDRAWN_SPACE * statistics.median(drawn), _MIN_SPACE_GAP * line.size) if drawn else 0.0
     types = [bidi_type(g.text) for g in glyphs]
     units: list[str] = []
     for k, glyph in enumerate(glyphs):
@@ -264,7 +287,7 @@ def _line_text(line: _RawLine, page_rtl: bool) -> str:
                     bool(drawn)
                     and pair <= {"L", "R", "N"}
                     and pair not in ({"R"}, {"N"})
-                    and gap >= max(_UNDRAWN_SPACE * statistics.median(drawn), _MIN_SPACE_GAP * line.size)
+                    and gap >= undrawn_gap
                 )
             if space:
                 units.append(" ")

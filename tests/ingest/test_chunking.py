@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.document import Document
-from ingest.blocks import parse_blocks
+from ingest.blocks import heading_at, is_thematic_break, parse_blocks
 from ingest.chunking import ChunkingOptions, chunk_document
 
 
@@ -144,3 +144,19 @@ def test_short_paragraphs_are_not_joined_across_pages() -> None:
     )
     chunks = chunk_document(d, ChunkingOptions(min_chars=200))
     assert [(c.text, c.page) for c in chunks] == [("End of page one.", 1), ("Start of page two.", 2)]
+
+
+# The Markdown rules as patterns (super-linear on long runs of spaces; see ingest/blocks.py).
+_HEADING_PATTERN = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(?P<title>.*?)[ \t]*#*[ \t]*$")
+_RULE_PATTERN = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(line=st.text(alphabet=" \t#-*_a", max_size=14))
+def test_heading_and_rule_reading_agree_with_the_markdown_patterns(line: str) -> None:
+    expected = _HEADING_PATTERN.match(line)
+    got = heading_at(line, 0, len(line))
+    assert (got is None) == (expected is None)
+    if expected and got:
+        assert got == (len(expected.group(1)), expected.start("title"), expected.end("title"))
+    assert is_thematic_break(line) == bool(_RULE_PATTERN.match(line))

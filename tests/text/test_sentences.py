@@ -13,6 +13,8 @@ from text.sentences import split_sentences
         ("line one\nline two", ["line one", "line two"]),
         ("Version 2.5 is out. Yes.", ["Version 2.5 is out.", "Yes."]),
         ("He said (IGAD). Then left.", ["He said (IGAD).", "Then left."]),
+        ('She said "yes." Then (it ended.) Done', ['She said "yes."', "Then (it ended.)", "Done"]),
+        ("a  \n\n  b. \n c", ["a", "b.", "c"]),
     ],
 )
 def test_split_sentences(text: str, expected: list[str]) -> None:
