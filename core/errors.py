@@ -77,6 +77,10 @@ class EmptyIndex(MarjaError):
     """Nothing has been ingested where something must be searched (``marja eval``)."""
 
 
+class IngestCancelled(MarjaError):
+    """The client that asked for an ingest went away before it was stored; nothing changed."""
+
+
 class DocumentExists(MarjaError):
     def __init__(self, doc_id: str) -> None:
         self.doc_id = doc_id

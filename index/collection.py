@@ -13,6 +13,7 @@ import errno
 import logging
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+QUESTION_LANGUAGE_SAMPLE = 600
+"""Characters of a question its language is detected from (a long question says no more)."""
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -52,6 +56,10 @@ class Answer:
     """The detected language of the question."""
     hits: list[Hit]
     version: str | None
+    embed_seconds: float = 0.0
+    """Time spent on the question's vector (about zero when it was cached)."""
+    search_seconds: float = 0.0
+    """Time spent on everything else: language, analysis, both indexes, fusion, highlights."""
 
 
 @dataclass(frozen=True)
@@ -212,21 +220,34 @@ class Collection:
         previous_question: str | None = None,
     ) -> Answer:
         """The passages that best answer ``question``, best first."""
+        started = time.perf_counter()
         question = question.strip()
         if not question:
             raise InvalidQuery("the question is empty")
         if top_k < 1:
             raise InvalidQuery("top_k must be at least 1")
-        language = detect_language(question)
+        language = detect_language(question[:QUESTION_LANGUAGE_SAMPLE])
         text = with_follow_up_context(question, previous_question)
         snapshot = self.snapshot()
+        embedding = time.perf_counter()
+        vector = self.query_vector(text)
+        embedded = time.perf_counter()
         query = Query.prepare(
             text,
-            language=language if language != UNDETERMINED else detect_language(text),
-            vector=self.query_vector(text),
+            language=language
+            if language != UNDETERMINED
+            else detect_language(text[:QUESTION_LANGUAGE_SAMPLE]),
+            vector=vector,
         )
         hits = search(snapshot, query, top_k=top_k, filters=filters or Filters(), weights=self.weights)
-        return Answer(question=question, lang=language, hits=hits, version=snapshot.version)
+        return Answer(
+            question=question,
+            lang=language,
+            hits=hits,
+            version=snapshot.version,
+            embed_seconds=embedded - embedding,
+            search_seconds=(embedding - started) + (time.perf_counter() - embedded),
+        )
 
     # -- writing -------------------------------------------------------------------------
 
@@ -315,7 +336,7 @@ class Collection:
             reason = e.strerror or str(e)
             logger.error("index write failed in %s: %s", self.data_dir, reason)
             raise IndexWriteFailed(
-                f"cannot write the index in {self.data_dir}: {reason}; the previous version keeps serving",
+                f"cannot write the index: {reason}; the previous version keeps serving",
                 disk_full=disk_full,
             ) from e
 
@@ -323,10 +344,13 @@ class Collection:
         """Add new documents and replace changed ones; unchanged ones are skipped."""
         return self.apply(upserts=documents, progress=progress)
 
-    def add(self, document: Document, *, replace: bool = False) -> IngestReport:
+    def add(
+        self, document: Document, *, replace: bool = False, progress: Progress = no_progress
+    ) -> IngestReport:
         """Add one document. Unless ``replace``, an id already in the index raises
-        :class:`DocumentExists` and nothing changes; with it, the document is added or replaced."""
-        return self.apply(upserts=[document], must_be_new=not replace)
+        :class:`DocumentExists` and nothing changes; with it, the document is added or replaced.
+        An exception raised by ``progress`` abandons the ingest before anything is published."""
+        return self.apply(upserts=[document], must_be_new=not replace, progress=progress)
 
     def remove(self, doc_id: str) -> IngestReport:
         return self.apply(removals=[doc_id])

@@ -12,7 +12,8 @@ import numpy as np
 from index.catalog import Filters, StoredChunk
 from index.fusion import Candidates, FusionWeights, fuse
 from index.snapshot import Snapshot
-from text.analyzer import analyze
+from text.analyzer import analyze, query_terms
+from text.clipping import clip
 from text.years import is_year, without_years, years_mentioned
 
 logger = logging.getLogger(__name__)
@@ -46,26 +47,33 @@ class Query:
 
     @classmethod
     def prepare(cls, text: str, *, language: str, vector: np.ndarray) -> Query:
+        """The query for ``text``; its analysis is bounded (see :func:`text.analyzer.query_terms`)."""
         return cls(
             text=text,
             language=language,
             vector=np.asarray(vector, dtype=np.float32).reshape(-1),
-            years=years_mentioned(text),
-            terms=analyze(text),
+            years=years_mentioned(text)[:MAX_QUERY_YEARS],
+            terms=query_terms(text),
         )
 
 
+MAX_QUERY_YEARS = 8
+"""Years of a question that boost passages; a list of hundreds of years is not a question."""
 _FOLLOW_UP_MAX_TERMS = 4
+MAX_FOLLOW_UP_CHARS = 500
+"""Characters of the previous question a follow-up borrows."""
 
 
 def with_follow_up_context(question: str, previous: str | None) -> str:
     """The text to search for a question asked after ``previous``.
 
-    A short follow-up ("and in 2019?", "وماذا عن ٢٠١٩؟") borrows the previous question's words;
-    years of the new question replace the previous question's years.
+    A short follow-up ("and in 2019?", "وماذا عن ٢٠١٩؟") borrows the previous question's words
+    (its first ``MAX_FOLLOW_UP_CHARS`` characters); years of the new question replace the
+    previous question's years.
     """
-    if not previous or len(analyze(question)) > _FOLLOW_UP_MAX_TERMS:
+    if not previous or len(query_terms(question, max_terms=_FOLLOW_UP_MAX_TERMS + 1)) > _FOLLOW_UP_MAX_TERMS:
         return question
+    previous = clip(previous.strip(), MAX_FOLLOW_UP_CHARS)
     if years_mentioned(question):
         previous = without_years(previous)
     return f"{previous.strip()} {question.strip()}"

@@ -59,7 +59,11 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(**data)
         except (OSError, ValueError, TypeError) as e:
-            raise IndexCorrupt(f"cannot read the index manifest {path}: {e}") from e
+            logger.error("cannot read the index manifest %s: %s", path, e)
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise IndexCorrupt(
+                f"cannot read the manifest of index version {path.parent.name}: {reason}"
+            ) from e
 
     def check_compatible(self, *, model_id: str, dim: int) -> None:
         """Raise :class:`ModelMismatch` unless this version can be queried with ``model_id``."""
@@ -141,10 +145,12 @@ class Snapshot:
                 sentences=SentenceVectors.load(path),
             )
         except (OSError, RuntimeError, ValueError) as e:
-            raise IndexCorrupt(f"cannot load index version {path}: {e}") from e
+            logger.error("cannot load index version %s: %s", path, e)
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+            raise IndexCorrupt(f"cannot load index version {path.name}: {reason}") from e
         if len(snapshot.dense) != manifest.chunks or len(snapshot.lexical) != manifest.chunks:
             raise IndexCorrupt(
-                f"index version {path} is inconsistent: manifest says {manifest.chunks} chunks, "
+                f"index version {path.name} is inconsistent: manifest says {manifest.chunks} chunks, "
                 f"dense has {len(snapshot.dense)}, lexical has {len(snapshot.lexical)}"
             )
         logger.info(

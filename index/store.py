@@ -140,8 +140,9 @@ class IndexStore:
                 self._remove_stale_temporaries()
                 yield
         except Timeout as e:
+            logger.warning("gave up waiting %.0f s for the write lock %s", timeout, self._lock.lock_file)
             raise IndexBusy(
-                f"another ingest is running (waited {timeout:.0f} s for {self._lock.lock_file})"
+                f"another ingest is running (waited {timeout:.0f} s for the index write lock); try later"
             ) from e
 
     def new_version_dir(self) -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from core.document import Chunk, Document
 from ingest.blocks import Block, parse_blocks
+from text.clipping import clip
 from text.language import UNDETERMINED, detect_language
 from text.sentences import split_sentences, trim_end, trim_start
 from text.years import years_mentioned
@@ -24,14 +25,6 @@ MAX_CONTEXT_PART = 200
 """Characters of the title and of each heading that go into a chunk's context. The context is
 repeated in every chunk under the heading (and embedded with it): unclipped, one heading of
 100,000 characters over 1,000 paragraphs would make 100 MB of context."""
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, at a space when there is one near the end."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", limit // 2, limit)
-    return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)

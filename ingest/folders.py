@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from core.document import Document, Origin
-from core.errors import InvalidDocument
+from core.errors import InvalidDocument, MarjaError
 from ingest.loaders import iter_source_files, load_file
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,16 @@ class FolderScan:
         return stale
 
 
+def _file_error(file: Path, error: Exception) -> str:
+    """What went wrong with one file, naming it. ``KeyboardInterrupt`` is no ``Exception``: Ctrl-C
+    still stops a scan."""
+    if isinstance(error, InvalidDocument) and error.source:
+        return str(error)
+    if isinstance(error, MarjaError):
+        return f"{file}: {error}"
+    return f"{file}: could not be read ({type(error).__name__}: {error})"
+
+
 def _absolute(path: Path) -> PurePosixPath:
     return PurePosixPath(path.resolve().as_posix())
 
@@ -61,8 +71,8 @@ def scan(paths: Sequence[Path], *, max_bytes: int) -> FolderScan:
     """Load every supported file under ``paths`` (folders, or files named directly).
 
     A path that does not exist, or two files that give the same document id (``a.md`` and
-    ``a.txt``), raise :class:`InvalidDocument`; a file that cannot be loaded is reported in
-    :attr:`FolderScan.errors` and the others are loaded. A file reached twice (a folder and a
+    ``a.txt``), raise :class:`InvalidDocument`; a file that cannot be loaded, whatever the reason,
+    is reported in :attr:`FolderScan.errors` and the others are loaded. A file reached twice (a folder and a
     folder inside it) is loaded once.
     """
     for path in paths:
@@ -86,10 +96,13 @@ def scan(paths: Sequence[Path], *, max_bytes: int) -> FolderScan:
             seen.add(location)
             try:
                 document = load_file(file, max_bytes=max_bytes)
-            except InvalidDocument as e:
+            except Exception as e:  # any failure is that file's: a loader bug must not cost the rest
                 result.failed.add(location)
-                result.errors.append(str(e))
-                logger.error("%s", e)
+                result.errors.append(_file_error(file, e))
+                if isinstance(e, MarjaError):
+                    logger.error("%s", result.errors[-1])
+                else:
+                    logger.exception("%s", result.errors[-1])
                 continue
             if (other := files_of.get(document.doc_id)) is not None:
                 raise InvalidDocument(

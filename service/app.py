@@ -13,10 +13,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from index.builder import BuildOptions
 from index.collection import Collection
 from index.embedders.factory import create_embedder
+from service.credentials import rate_bucket
 from service.errors import install_error_handlers
 from service.feedback_store import FeedbackStore
-from service.limits import BodySizeLimit, RateLimit
-from service.routes import ask, documents, feedback, health, widget
+from service.limits import BodySizeLimit, HeaderSizeLimit, RateLimit, RateLimiter
+from service.metrics import Metrics
+from service.request_log import RequestLog
+from service.routes import ask, docs, documents, feedback, health, widget
+from service.routes import metrics as metrics_route
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
         # 32 concurrent clients with no cap gave p95 1.4-2.6 s, with a cap of 8 about 1.0 s at
         # the same throughput (bench/load.py).
         app.state.question_limiter = anyio.CapacityLimiter(settings.max_concurrent_questions)
+        app.state.parse_limiter = anyio.CapacityLimiter(settings.max_concurrent_uploads)
         coll: Collection = app.state.collection
         coll.embedder.warm_up()
         snapshot = coll.snapshot()  # fails fast on an index built with another model
@@ -81,10 +86,15 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by service.routes.docs, without a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.collection = collection
     app.state.feedback = FeedbackStore(settings.data_dir, max_rows=settings.feedback_max_rows)
+    metrics = Metrics(lambda: getattr(app.state, "collection", None))
+    app.state.metrics = metrics
     install_error_handlers(app)
     upload_paths = ("/documents",)
 
@@ -93,16 +103,20 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
             return settings.max_upload_bytes + 64 * 1024  # the file plus multipart framing
         return settings.max_request_bytes
 
+    # Middleware added last runs first: the request log sees every answer, refusals included.
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
-    rate = None if settings.rate_limit == "off" else settings.rate_limit
-    widget_rate = None if settings.widget_rate_limit == "off" else settings.widget_rate_limit
-    if rate or (widget_rate and settings.widget_keys):
+    limiters = {}
+    if settings.rate_limit != "off":
+        limiters["default"] = RateLimiter(settings.rate_limit, max_buckets=settings.rate_limit_clients)
+    if settings.widget_rate_limit != "off" and settings.widget_keys:
+        limiters["widget"] = RateLimiter(settings.widget_rate_limit, max_buckets=settings.rate_limit_clients)
+    if limiters:
         app.add_middleware(
             RateLimit,
-            rate=rate,
+            limiters=limiters,
+            bucket_of=lambda scope: rate_bucket(scope, settings),
             paths=frozenset({"/ask", "/feedback"}),
-            widget_keys=frozenset(settings.widget_keys),
-            widget_rate=widget_rate,
+            on_limited=metrics.record_rate_limited,
         )
     # Pages that embed the widget with a publishable key are allowed too.
     key_origins = [origin for origins in settings.widget_keys.values() for origin in origins]
@@ -112,12 +126,17 @@ def create_app(settings: Settings | None = None, *, collection: Collection | Non
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Widget-Key"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Widget-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
+    app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)
+    app.add_middleware(RequestLog, metrics=metrics, log_questions=settings.log_questions)
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(feedback.router)
     app.include_router(health.router)
+    app.include_router(metrics_route.router)
+    app.include_router(docs.router)
     app.include_router(widget.router)
     return app

@@ -21,6 +21,7 @@ from index.collection import Collection
 from index.evaluation.run import MAX_TOP_K
 from ingest.folders import scan
 from service import presenter
+from service.logs import configure_logging
 from service.settings import Settings
 
 logger = logging.getLogger("marja")
@@ -34,6 +35,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["data_dir"] = args.data_dir
     if getattr(args, "model", None):
         overrides["model"] = args.model
+    if getattr(args, "proxy_headers", None) is not None:
+        overrides["proxy_headers"] = args.proxy_headers
+    if getattr(args, "forwarded_allow_ips", None):
+        overrides["forwarded_allow_ips"] = args.forwarded_allow_ips
     return Settings(**overrides)
 
 
@@ -257,6 +262,28 @@ def _top_k(value: str) -> int:
     return number
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How ``marja serve`` runs uvicorn.
+
+    * h11, whose parser refuses a request line plus headers over ``max_header_bytes`` before
+      buffering more (httptools buffers headers of any size);
+    * ``X-Forwarded-For``/``-Proto`` trusted only with ``proxy_headers``, and then only from
+      ``forwarded_allow_ips`` (uvicorn's own default trusts any proxy on 127.0.0.1);
+    * no access log and no logging setup of its own: :mod:`service.request_log` writes one
+      line per request in the configured format.
+    """
+    return {
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": ",".join(settings.forwarded_allow_ips) if settings.proxy_headers else "",
+        "access_log": False,
+        "log_config": None,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -272,13 +299,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the process would die by it (exit -15). A no-op handler turns that into a normal return.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
     # An ingest still running past the grace period has already been answered with an error;
     # exit now rather than let its thread publish a version the client was told had failed.
     logging.shutdown()
@@ -329,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-ingest", action="store_true", help="do not index the corpus when the index is empty")
+    p.add_argument(
+        "--proxy-headers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="behind a reverse proxy: take the client address from X-Forwarded-For, sent by one of "
+        "--forwarded-allow-ips (default: $MARJA_PROXY_HEADERS, off: no one is trusted)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="comma-separated addresses or networks of the trusted proxies "
+        "(default: $MARJA_FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question from the command line")
@@ -396,10 +431,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     quiet = args.command in ("ask", "ls", "feedback", "eval")  # their output is the result; logs on trouble
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    logging.basicConfig(
+    configure_logging(
         level=logging.DEBUG if args.verbose else max(level, logging.WARNING) if quiet else level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        json_lines=settings.log_format == "json",
     )
     for noisy in ("faiss.loader", "bm25s", "httpx", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -7,12 +7,12 @@ for a few attribute reads and string comparisons the thread hops cost more than 
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
 from index.collection import Collection
+from service.credentials import matches, presented_key
 from service.feedback_store import FeedbackStore
 from service.settings import Settings
 from service.widget_keys import HEADER as WIDGET_KEY_HEADER
@@ -36,32 +36,13 @@ CollectionDep = Annotated[Collection, Depends(get_collection)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 
 
-def _presented_key(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("x-api-key") or None
-
-
-def _matches(key: str | None, keys: list[str]) -> bool:
-    """Constant-time comparison against every configured key (no early exit on a match)."""
-    if key is None:
-        return False
-    presented = key.encode("utf-8", "surrogatepass")
-    found = False
-    for candidate in keys:
-        found |= hmac.compare_digest(presented, candidate.encode("utf-8"))
-    return found
-
-
 async def require_write_key(request: Request, settings: SettingsDep) -> None:
     if not settings.api_keys:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "writes are disabled: no API key is configured (set MARJA_API_KEYS)",
         )
-    if not _matches(_presented_key(request), settings.api_keys):
+    if not matches(presented_key(request.headers), settings.api_keys):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)",
@@ -77,7 +58,7 @@ async def require_read_key(request: Request, settings: SettingsDep) -> None:
         return
     if not settings.read_api_keys:
         return
-    if not _matches(_presented_key(request), settings.read_api_keys + settings.api_keys):
+    if not matches(presented_key(request.headers), settings.read_api_keys + settings.api_keys):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "this deployment needs an API key to read (Authorization: Bearer KEY or X-API-Key: KEY)",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +23,7 @@ from core.errors import (
     IndexBusy,
     IndexCorrupt,
     IndexWriteFailed,
+    IngestCancelled,
     InvalidDocument,
     InvalidDocumentId,
     InvalidQuery,
@@ -32,6 +36,7 @@ from core.errors import (
     WidgetKeyInvalid,
     WidgetOriginNotAllowed,
 )
+from service.schemas import PATTERN_HINTS
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ _STATUS: list[tuple[type[MarjaError], int]] = [
     (InvalidDocument, 422),
     (InvalidDocumentId, 422),
     (InvalidQuery, 422),
+    (IngestCancelled, 499),  # nginx's "client closed request": nobody reads it, the log does
     (IndexBusy, 503),
     (ModelMismatch, 503),
     (IndexCorrupt, 503),
@@ -65,32 +71,55 @@ def status_of(error: MarjaError) -> int:
     return 400
 
 
+def public_message(error: MarjaError, *, data_dir: Path | None) -> str:
+    """The error's message as a client may see it: without the server's data directory.
+
+    Domain messages name index versions, not paths; an OS error quoted in one may still carry
+    a path, so the data directory is replaced by a placeholder here (the log keeps it).
+    """
+    message = str(error)
+    if data_dir is not None:
+        for form in {str(data_dir), str(data_dir.resolve())}:
+            message = message.replace(form, "<data dir>")
+    return message
+
+
 async def _marja_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MarjaError)
     status = status_of(exc)
     logger.warning("%s %s → %d: %s", request.method, request.url.path, status, exc)
     headers = {"Retry-After": "5"} if status == 503 else None
-    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+    settings = getattr(request.app.state, "settings", None)
+    detail = public_message(exc, data_dir=getattr(settings, "data_dir", None))
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-_FRIENDLY = {
-    "string_pattern_mismatch": "is empty (only spaces or control characters)",
-    "json_invalid": "the body is not valid JSON",
-}
-
-
-def _describe(error: dict) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [p for p in error.get("loc", ()) if p not in ("body", "path", "query")]
+    where = ".".join(str(p) for p in loc) or "body"
+    field = str(loc[-1]) if loc else ""
+    kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    if error.get("type") == "string_too_long" and "max_length" in ctx:
+    if kind == "string_too_long" and "max_length" in ctx:
         return f"{where}: over the limit of {ctx['max_length']:,} characters"
-    return f"{where}: {_FRIENDLY.get(error.get('type', ''), error.get('msg', 'invalid'))}"
+    if kind == "string_pattern_mismatch":
+        return f"{where}: {PATTERN_HINTS.get(field, 'does not have the expected form')}"
+    if kind == "json_invalid":
+        return f"{where}: the body is not valid JSON"
+    if kind == "value_error":  # raised by a validator with a message meant for people
+        return f"{where}: {ctx.get('error', error.get('msg', 'invalid'))}"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence per problem, each naming the field and what is wrong with it."""
+    return "; ".join(_describe(e) for e in errors) or "invalid request"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    message = "; ".join(_describe(e) for e in errors) or "invalid request"
+    message = describe_validation_errors(errors)
     logger.info("%s %s → 422: %s", request.method, request.url.path, message)
     detail = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors

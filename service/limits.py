@@ -1,4 +1,4 @@
-"""Request limits at the edge: body size for every route, a per-client rate for /ask."""
+"""Request limits at the edge: header and body sizes for every route, a per-client rate for /ask."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.credentials import RateBucket
 
 logger = logging.getLogger(__name__)
 
@@ -77,55 +78,108 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-class RateLimit:
-    """A moving-window limit per client and path on some paths; over it → 429 with Retry-After.
+class HeaderSizeLimit:
+    """Refuse requests whose request line and headers add up to more than ``max_bytes`` (431).
 
-    The client is the API key when one is presented, else the peer address (run uvicorn with
-    ``--proxy-headers`` behind a reverse proxy so that is the real client). A configured widget
-    key is one client for all the pages that use it, with its own (larger) limit.
+    ``marja serve`` also caps them in the HTTP parser (h11), before they are buffered whole;
+    this is the same limit for any other ASGI server the app runs under.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope.get("headers") or ())
+            if size > self.max_bytes:
+                logger.warning(
+                    "%s: %d bytes of headers refused (limit %d)", scope["path"], size, self.max_bytes
+                )
+                await _reject(
+                    send, 431, f"the request headers are over the limit of {self.max_bytes:,} bytes"
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class RateLimiter:
+    """``amount`` requests per ``period`` seconds per bucket, as a cell-rate (token) bucket.
+
+    Each bucket is one number, the time at which it is empty again (GCRA), so a full burst of
+    ``amount`` is allowed and then one request every ``period / amount`` seconds. At most
+    ``max_buckets`` are kept: when more clients come, the ones seen longest ago are forgotten
+    (a forgotten bucket starts full again, which only ever lets a request through).
+    """
+
+    def __init__(self, rate: str, *, max_buckets: int, clock: Callable[[], float] = time.monotonic) -> None:
+        item: RateLimitItem = parse(rate)
+        self.description = str(item)
+        self.period = float(item.get_expiry())
+        self.interval = self.period / item.amount
+        self.max_buckets = max_buckets
+        self._clock = clock
+        self._empty_at: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._empty_at)
+
+    def hit(self, bucket: str) -> float:
+        """Count one request; 0.0 when it is allowed, else the seconds until one would be."""
+        now = self._clock()
+        empty_at = max(self._empty_at.get(bucket, now), now) + self.interval
+        if empty_at - now > self.period:
+            return empty_at - now - self.period
+        self._empty_at[bucket] = empty_at
+        self._empty_at.move_to_end(bucket)
+        while len(self._empty_at) > self.max_buckets:
+            self._empty_at.popitem(last=False)
+        return 0.0
+
+
+class RateLimit:
+    """A per-client limit on some paths; over it → 429 with Retry-After.
+
+    ``bucket_of(scope)`` names the client and the limit that applies to it (see
+    :func:`service.credentials.rate_bucket`), ``limiters`` holds each limit by name (a bucket
+    whose limit is not there is not limited), each path is counted on its own, and
+    ``on_limited(path)`` is told of each refusal (for metrics).
     """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        rate: str | None,
+        limiters: Mapping[str, RateLimiter],
+        bucket_of: Callable[[Scope], RateBucket],
         paths: frozenset[str],
-        widget_keys: frozenset[str] = frozenset(),
-        widget_rate: str | None = None,
+        on_limited: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
-        self.item: RateLimitItem | None = parse(rate) if rate else None
-        self.widget_item: RateLimitItem | None = parse(widget_rate) if widget_rate else None
+        self.limiters = limiters
+        self.bucket_of = bucket_of
         self.paths = paths
-        self.widget_keys = widget_keys
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def _client(self, scope: Scope) -> tuple[str, RateLimitItem | None]:
-        headers = dict(scope.get("headers") or [])
-        widget_key = headers.get(b"x-widget-key", b"").decode("latin-1")
-        if widget_key and widget_key in self.widget_keys:
-            return "widget:" + widget_key, self.widget_item
-        key = headers.get(b"x-api-key") or headers.get(b"authorization")
-        if key:
-            return "key:" + key.decode("latin-1"), self.item
-        client = scope.get("client")
-        return "ip:" + (client[0] if client else "unknown"), self.item
+        self.on_limited = on_limited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        client, item = self._client(scope)
-        bucket = f"{scope['path']} {client}"
-        if item is not None and not self.limiter.hit(item, bucket):
-            stats = self.limiter.get_window_stats(item, bucket)
-            retry = max(1, math.ceil(stats.reset_time - time.time()))
-            logger.warning("rate limit: %s over %s on %s", client.split(":")[0], item, scope["path"])
+        bucket = self.bucket_of(scope)
+        limiter = self.limiters.get(bucket.limit)
+        wait = limiter.hit(f"{scope['path']} {bucket.name}") if limiter is not None else 0.0
+        if limiter is not None and wait > 0:
+            retry = max(1, math.ceil(wait))
+            logger.warning(
+                "rate limit: %s over %s on %s", bucket.name.split(":")[0], limiter.description, scope["path"]
+            )
+            if self.on_limited is not None:
+                self.on_limited(scope["path"])
             await _reject(
                 send,
                 429,
-                f"too many requests: the limit is {item}; retry in {retry} s",
+                f"too many requests: the limit is {limiter.description}; retry in {retry} s",
                 {"Retry-After": str(retry)},
             )
             return

@@ -7,9 +7,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from text.cleaning import strip_controls
+from text.cleaning import has_visible_text, strip_controls
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+EMPTY_TEXT = "is empty (only spaces, control, zero-width or direction characters)"
+
+PATTERN_HINTS = {
+    "question": EMPTY_TEXT,
+    "lang": "must be a language code of 2 or 3 lower-case letters, such as 'ar' or 'en'",
+    "kind": "must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, such as 'summary'",
+    "doc_id": "must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+}
+"""What a field's pattern means, said the way a person can act on it (for 422 messages)."""
 
 
 def clean_input_text(value: str) -> str:
@@ -17,6 +27,14 @@ def clean_input_text(value: str) -> str:
     if _SURROGATE.search(value):
         raise ValueError("contains lone surrogate code points; send valid Unicode text")
     return strip_controls(value)
+
+
+def visible_text(value: str) -> str:
+    """``value`` cleaned; refused when nothing in it is visible."""
+    value = clean_input_text(value)
+    if not has_visible_text(value):
+        raise ValueError(EMPTY_TEXT)
+    return value
 
 
 MAX_QUESTION_CHARS = 2000
@@ -65,10 +83,17 @@ class AskRequest(BaseModel):
         description="The question asked before this one, for short follow-ups ('and in 2019?').",
     )
 
-    @field_validator("question", "previous_question")
+    @field_validator("question")
     @classmethod
-    def _clean(cls, value: str | None) -> str | None:
-        return None if value is None else clean_input_text(value)
+    def _question(cls, value: str) -> str:
+        return visible_text(value)
+
+    @field_validator("previous_question")
+    @classmethod
+    def _previous(cls, value: str | None) -> str | None:
+        """An empty or invisible previous question is no previous question."""
+        value = None if value is None else clean_input_text(value)
+        return value if value and has_visible_text(value) else None
 
 
 class ErrorBody(BaseModel):
@@ -162,7 +187,12 @@ class DocumentIn(BaseModel):
     source_url: str | None = Field(default=None, max_length=2000)
     doc_id: str | None = Field(default=None, max_length=128)
 
-    @field_validator("title", "text", "source_url")
+    @field_validator("title", "text")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        return visible_text(value)
+
+    @field_validator("source_url")
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
         return None if value is None else clean_input_text(value)
@@ -192,7 +222,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         409: "The document exists already",
         410: "That index version is no longer kept",
         413: "Body or document over the size limit",
-        415: "Unsupported file type",
+        415: "Unsupported file or content type",
         422: "Invalid request",
         429: "Too many requests (see Retry-After)",
         503: "Index busy or unavailable (see Retry-After)",

@@ -6,7 +6,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -66,9 +66,40 @@ class Settings(BaseSettings):
         ge=1,
         description="Questions computed at once per process; more wait their turn (keeps tail latency down).",
     )
+    max_concurrent_uploads: int = Field(
+        default=2,
+        ge=1,
+        description="Uploaded files parsed at once (in worker threads); more wait their turn.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=4096,
+        description="Largest request line plus headers; larger requests are refused before they are read.",
+    )
     rate_limit: str = Field(
         default="60/minute",
-        description="Per-client limit on /ask, e.g. '60/minute' or '10/second'; 'off' disables it.",
+        description="Per-client limit on /ask, e.g. '60/minute' or '10/second'; 'off' disables it. "
+        "A client is its API key when the key is valid, else its address.",
+    )
+    rate_limit_clients: int = Field(
+        default=50_000,
+        ge=100,
+        description="Most clients the rate limit remembers (the oldest are forgotten).",
+    )
+    proxy_headers: bool = Field(
+        default=False,
+        description="Take the client address and scheme from X-Forwarded-For/-Proto, sent by a "
+        "reverse proxy at one of forwarded_allow_ips. Off: no one is trusted.",
+    )
+    forwarded_allow_ips: CommaList = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="The reverse proxies trusted with proxy_headers: addresses or networks (CIDR).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json': one JSON object per log line, for log collectors."
+    )
+    log_questions: bool = Field(
+        default=False, description="Write question text into the request log (off: questions stay private)."
     )
     hnsw_threshold: int = Field(default=50_000, ge=1, description="Chunks from which search is approximate.")
     sentence_vectors: bool = Field(default=True, description="Embed sentences for highlights.")
@@ -126,7 +157,7 @@ class Settings(BaseSettings):
             checked[key] = [o.rstrip("/").lower() for o in origins]
         return checked
 
-    @field_validator("cors_origins", "api_keys", "read_api_keys", mode="before")
+    @field_validator("cors_origins", "api_keys", "read_api_keys", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

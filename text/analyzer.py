@@ -162,3 +162,23 @@ def analyze(text: str) -> list[str]:
     """Return the index terms of ``text`` in order (duplicates kept)."""
     terms = (_term(tok) for tok in _TOKEN.findall(normalize(text)))
     return [t for t in terms if t]
+
+
+MAX_QUERY_TERMS = 64
+"""Terms of a question that are searched: real questions have a few dozen at most, and each
+term costs a pass over its postings in the lexical index."""
+MAX_QUERY_TOKENS = 4 * MAX_QUERY_TERMS
+"""Words of a question that are looked at (stop words included) before analysis stops."""
+
+
+def query_terms(text: str, *, max_terms: int = MAX_QUERY_TERMS) -> list[str]:
+    """The index terms of a question, in order: at most ``max_terms`` of them, from at most
+    ``4 * max_terms`` words. A 2,000-character question of one-letter words would otherwise send
+    a thousand terms to the lexical index."""
+    terms: list[str] = []
+    for n, match in enumerate(_TOKEN.finditer(normalize(text))):
+        if n >= 4 * max_terms or len(terms) >= max_terms:
+            break
+        if term := _term(match.group()):
+            terms.append(term)
+    return terms

@@ -11,7 +11,45 @@ import yaml
 from core.errors import DocumentTooLarge, InvalidDocument
 from text.cleaning import clean_text
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*+\n(?P<yaml>.*?\n)?---[ \t]*+(?:\n|\Z)", re.DOTALL)
+
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+"""Front matter is a few fields of metadata; more than this is refused rather than parsed."""
+MAX_FRONT_MATTER_DEPTH = 16
+"""Nesting deeper than this is refused (PyYAML builds nested values by recursion)."""
+
+
+class _FrontMatterRefused(yaml.YAMLError):
+    pass
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors or aliases, and with a nesting limit.
+
+    An alias repeats a whole node: nine nested aliases in 448 bytes expanded to a megabyte of
+    metadata (a "billion laughs"). Without them the metadata is never larger than the text.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _FrontMatterRefused(
+                "the front matter uses YAML anchors or aliases (&name, *name), which are not "
+                "allowed: write each value out"
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_FRONT_MATTER_DEPTH:
+                raise _FrontMatterRefused(
+                    f"the front matter nests values more than {MAX_FRONT_MATTER_DEPTH} levels deep"
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True)
@@ -50,8 +88,16 @@ def split_front_matter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
+    block = match.group("yaml") or ""
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        raise InvalidDocument(
+            f"the front matter is {len(block):,} characters, over the limit of {MAX_FRONT_MATTER_CHARS:,}",
+            source=source,
+        )
     try:
-        meta = yaml.safe_load(match.group("yaml") or "") or {}
+        meta = yaml.load(block, Loader=_FrontMatterLoader) or {}
+    except _FrontMatterRefused as e:
+        raise InvalidDocument(str(e), source=source) from e
     except yaml.YAMLError as e:
         raise InvalidDocument(f"the front matter is not valid YAML: {e}", source=source) from e
     if not isinstance(meta, dict):

@@ -13,6 +13,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import Any
 
 from core.errors import InvalidDocument
@@ -21,6 +22,7 @@ from text.cleaning import clean_text
 
 logger = logging.getLogger(__name__)
 
+MAX_TITLE_CHARS = 200
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_MEMBERS = 10_000
@@ -165,15 +167,26 @@ def load_docx_bytes(data: bytes, *, source: str) -> LoadedText:
     check_zip(data, source=source)
     try:
         document = docx.Document(io.BytesIO(data))
-        text = _join(_blocks(document, document.element.body))
-        properties = document.core_properties
-        title = (properties.title or "").strip()
+        blocks = list(_blocks(document, document.element.body))
+        text = _join(iter(blocks))
+        title = _core_title(document)
     except InvalidDocument:
         raise
     except Exception as e:  # python-docx raises many types for a broken package (KeyError, ValueError...)
         logger.debug("%s: python-docx failed", source, exc_info=True)
         raise InvalidDocument(f"not a valid .docx file ({type(e).__name__}: {e})", source=source) from e
-    metadata: dict[str, Any] = {}
-    if title:
-        metadata["title"] = title
-    return LoadedText(text=clean_text(text) + "\n", metadata=metadata)
+    if not title:  # no core properties, or no title in them: the first heading, else the file's name
+        heading = next((line.lstrip("#").strip() for kind, line in blocks if kind == "heading"), "")
+        title = heading[:MAX_TITLE_CHARS] or PurePath(source).stem
+    return LoadedText(text=clean_text(text) + "\n", metadata={"title": title})
+
+
+def _core_title(document: Any) -> str:
+    """The title in the package's core properties; empty when it has none. python-docx makes up
+    default properties (titled "Word Document") for a package without them."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    package = document.part.package
+    if not any(rel.reltype == RT.CORE_PROPERTIES for rel in package.rels.values()):
+        return ""
+    return str(document.core_properties.title or "").strip()

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from index.catalog import Filters
 from service import presenter
 from service.deps import CollectionDep, ReadAccess
+from service.metrics import Metrics
+from service.request_log import QUESTION_STATE
 from service.schemas import AskRequest, AskResponse, error_responses
 
 router = APIRouter(tags=["ask"])
@@ -25,6 +27,7 @@ router = APIRouter(tags=["ask"])
 )
 async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> AskResponse:
     started = time.perf_counter()
+    setattr(http.state, QUESTION_STATE, request.question)  # logged only when MARJA_LOG_QUESTIONS is on
     f = request.filters
     answer = await to_thread.run_sync(
         functools.partial(
@@ -36,4 +39,7 @@ async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> 
         ),
         limiter=http.app.state.question_limiter,
     )
+    metrics: Metrics = http.app.state.metrics
+    metrics.record_question(embed_seconds=answer.embed_seconds, search_seconds=answer.search_seconds)
+    metrics.record_answer(None)  # no judgement of "answered" yet
     return presenter.ask_response(answer, took_ms=(time.perf_counter() - started) * 1000)

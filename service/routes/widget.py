@@ -9,6 +9,8 @@ from importlib import resources
 
 from fastapi import APIRouter, Request, Response
 
+from service.security import html_headers
+
 router = APIRouter(tags=["widget"])
 
 _STATIC = resources.files("service") / "static"
@@ -22,7 +24,8 @@ def _compressed(body: bytes) -> bytes:
 
 def _static(name: str, media_type: str, request: Request, **extra: str) -> Response:
     """A file from ``service/static``, revalidated by ETag once the short cache expires, gzipped
-    for clients that accept it (the widget is ~3× smaller so)."""
+    for clients that accept it (the widget is ~3× smaller so); an HTML page gets the security
+    headers (CSP, frame-ancestors)."""
     body = (_STATIC / name).read_bytes()
     etag = f'"{hashlib.sha256(body).hexdigest()[:24]}"'
     headers = {
@@ -32,6 +35,8 @@ def _static(name: str, media_type: str, request: Request, **extra: str) -> Respo
         "Vary": "Accept-Encoding",
         **extra,
     }
+    if media_type.startswith("text/html"):
+        headers.update(html_headers(body.decode("utf-8")))
     if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
         return Response(status_code=304, headers=headers)
     accepted = {part.split(";")[0].strip() for part in request.headers.get("accept-encoding", "").split(",")}

@@ -203,7 +203,7 @@ def test_bad_uploads(client: TestClient, files: dict, status: int, fragment: str
 def test_wrong_content_type_and_oversized_body(corpus_collection: Collection) -> None:
     with make_client(corpus_collection, api_keys=[API_KEY], max_upload_bytes=2048) as c:
         r = c.post("/documents", content=b"hello", headers={**AUTH, "content-type": "text/plain"})
-        assert r.status_code == 422 and "content type" in r.json()["detail"]
+        assert r.status_code == 415 and "content type" in r.json()["detail"]
         big = {"title": "big", "text": "x" * 5000}
         r = c.post("/documents", json=big, headers=AUTH)
         assert r.status_code == 413
