@@ -1,6 +1,6 @@
 # marja — the two commands that do everything on a fresh machine:
 #   make run    create .venv, install, index corpus/ with the bundled model, serve on 127.0.0.1:8000
-#   make test   create .venv, install, run the whole test suite
+#   make test   create .venv, install (and the system packages the tests use), run the whole suite
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint bench bench-xquad bench-ingest bench-query bench-load bench-scale screenshots install clean
+.PHONY: run test test-system-packages lint bench bench-xquad bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
 
 install: $(VENV)/.installed
 
@@ -24,18 +24,35 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/marja serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install test-system-packages
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here) and the
+# PDF tests draw Arabic with DejaVu Sans. Installed with apt-get when missing: as root, else via
+# sudo; `make run` needs neither.
+CHROMIUM_BIN ?= /usr/bin/chromium
+DEJAVU_FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+test-system-packages:
+	@missing=""; \
+	[ -x $(CHROMIUM_BIN) ] || missing="$$missing chromium"; \
+	[ -f $(DEJAVU_FONT) ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing the test system packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+		else echo "make test needs$$missing: run 'apt-get install$$missing' as root" >&2; exit 1; fi; \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 lint: install
 	$(BIN)/ruff check core text ingest index service bench harness tests
 	$(BIN)/mypy core text ingest index service
 
 # the README's pictures of the widget (headless Chromium, live server over corpus/)
-screenshots: install
+screenshots: install test-system-packages
 	$(BIN)/python -m harness.screenshots --out docs/images
 
-bench: bench-xquad bench-ingest bench-query bench-load bench-scale
+bench: bench-xquad bench-ingest bench-query bench-load bench-scale bench-adversarial
 
 bench-xquad: install
 	$(BIN)/python -m bench.xquad
@@ -48,6 +65,9 @@ bench-query: install
 
 bench-load: install
 	$(BIN)/python -m bench.load --seconds 60 --ingests 50
+
+bench-adversarial: install
+	$(BIN)/python -m bench.adversarial
 
 bench-scale: install
 	$(BIN)/python -m bench.scale --sizes 10000 100000 1000000 --chunk-language script

@@ -60,6 +60,7 @@ class Query:
 MAX_QUERY_YEARS = 8
 """Years of a question that boost passages; a list of hundreds of years is not a question."""
 _FOLLOW_UP_MAX_TERMS = 4
+_FOLLOW_UP_MAX_CHARS = 100
 MAX_FOLLOW_UP_CHARS = 500
 """Characters of the previous question a follow-up borrows."""
 
@@ -67,11 +68,15 @@ MAX_FOLLOW_UP_CHARS = 500
 def with_follow_up_context(question: str, previous: str | None) -> str:
     """The text to search for a question asked after ``previous``.
 
-    A short follow-up ("and in 2019?", "وماذا عن ٢٠١٩؟") borrows the previous question's words
-    (its first ``MAX_FOLLOW_UP_CHARS`` characters); years of the new question replace the
-    previous question's years.
+    A short follow-up ("and in 2019?", "وماذا عن ٢٠١٩؟": at most four terms and 100 characters)
+    borrows the words of the previous question (its first ``MAX_FOLLOW_UP_CHARS`` characters);
+    years of the new question replace the previous question's years.
     """
-    if not previous or len(query_terms(question, max_terms=_FOLLOW_UP_MAX_TERMS + 1)) > _FOLLOW_UP_MAX_TERMS:
+    if (
+        not previous
+        or len(question) > _FOLLOW_UP_MAX_CHARS
+        or len(query_terms(question, max_terms=_FOLLOW_UP_MAX_TERMS + 1)) > _FOLLOW_UP_MAX_TERMS
+    ):
         return question
     previous = clip(previous.strip(), MAX_FOLLOW_UP_CHARS)
     if years_mentioned(question):

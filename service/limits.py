@@ -14,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.credentials import RateBucket
 
+ROUTE_KEY = "marja.route"
+"""Where a refusal names the route it answered for (read by :mod:`service.request_log`)."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -170,6 +173,7 @@ class RateLimit:
         limiter = self.limiters.get(bucket.limit)
         wait = limiter.hit(f"{scope['path']} {bucket.name}") if limiter is not None else 0.0
         if limiter is not None and wait > 0:
+            scope[ROUTE_KEY] = scope["path"]  # the limited paths are route paths
             retry = max(1, math.ceil(wait))
             logger.warning(
                 "rate limit: %s over %s on %s", bucket.name.split(":")[0], limiter.description, scope["path"]

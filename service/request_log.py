@@ -11,6 +11,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.credentials import client_address
+from service.limits import ROUTE_KEY
 from service.logs import request_id
 from service.metrics import Metrics
 
@@ -33,10 +34,10 @@ def incoming_id(scope: Scope) -> str | None:
 
 
 def route_of(scope: Scope) -> str:
-    """The route template that answered (``/documents/{doc_id}``), never the raw path: a label
-    per raw path would let any client create metrics without end."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    """The route template of a request (``/documents/{doc_id}``), never the raw path: a label per
+    raw path would let any client create metrics without end. A request no route answered (404,
+    or refused before routing for its size) is "unmatched"."""
+    path = getattr(scope.get("route"), "path", None) or scope.get(ROUTE_KEY)
     return path if isinstance(path, str) else "unmatched"
 
 
@@ -81,6 +82,7 @@ class RequestLog:
 
     def _log(self, scope: Scope, *, route: str, status: int, seconds: float) -> None:
         fields: dict[str, Any] = {
+            "request_id": request_id.get(),
             "method": scope["method"],
             "path": scope["path"],
             "route": route,
@@ -91,6 +93,8 @@ class RequestLog:
         question = (scope.get("state") or {}).get(QUESTION_STATE) if self.log_questions else None
         if question is not None:
             fields["question"] = question
-        text = " ".join(f"{k}={v!r}" if k == "question" else f"{k}={v}" for k, v in fields.items())
+        text = " ".join(
+            f"{k}={v!r}" if k == "question" else f"{k}={v}" for k, v in fields.items() if k != "request_id"
+        )
         level = logging.WARNING if status >= 500 else logging.INFO
         logger.log(level, "%s", text, extra=fields)
