@@ -83,6 +83,25 @@ def decode_utf8(data: bytes, *, source: str) -> str:
     return clean_text(text)
 
 
+def _flow_depth(block: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in ``block`` (quotes ignored: an upper bound), or
+    the first depth past the limit.
+
+    Checked before YAML runs: PyYAML's scanner reads a whole run of ``[[[[…`` before the loader
+    can refuse it (0.1 s of pure Python for 20,000 of them).
+    """
+    depth = deepest = 0
+    for ch in block:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_FRONT_MATTER_DEPTH:
+                break
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
 def split_front_matter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
     """Split a leading ``---`` YAML block from the body; returns (metadata, body)."""
     match = _FRONT_MATTER.match(text)
@@ -93,6 +112,10 @@ def split_front_matter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
         raise InvalidDocument(
             f"the front matter is {len(block):,} characters, over the limit of {MAX_FRONT_MATTER_CHARS:,}",
             source=source,
+        )
+    if _flow_depth(block) > MAX_FRONT_MATTER_DEPTH:
+        raise InvalidDocument(
+            f"the front matter nests values more than {MAX_FRONT_MATTER_DEPTH} levels deep", source=source
         )
     try:
         meta = yaml.load(block, Loader=_FrontMatterLoader) or {}
