@@ -19,6 +19,7 @@ import numpy as np
 from core.document import Chunk, Document
 from core.errors import DocumentNotFound, InvalidDocument
 from index.catalog import CatalogReader, CatalogWriter
+from index.centring import LanguageMeans
 from index.embedders.base import Embedder
 from index.lexical import LexicalIndex
 from index.snapshot import CATALOG, DENSE, LEXICAL, MANIFEST, Manifest, Snapshot
@@ -169,6 +170,8 @@ def build_version(
             removed=removed_ids, added=sentence_vectors, dim=embedder.dim
         )
         sentences.save(tmp)
+        means = _means_after(previous, removed_ids, new_chunks, vectors)
+        means.save(tmp)
         catalog = CatalogReader(tmp / CATALOG)
         rows = catalog.all_chunks()
         progress("lexical", 0, len(rows))
@@ -193,6 +196,7 @@ def build_version(
             dense_kind=dense.kind,
             chunks=len(dense),
             sentence_vectors=len(sentences),
+            languages=dict(zip(means.langs, means.counts.tolist(), strict=True)),
             next_chunk_id=next_id,
             documents=documents,
         )
@@ -217,6 +221,17 @@ def build_version(
         report.version,
     )
     return report
+
+
+def _means_after(
+    previous: Snapshot, removed_ids: set[int], new_chunks: list[tuple[int, Chunk]], vectors: np.ndarray
+) -> LanguageMeans:
+    """The per-language vector statistics of the new version, from the previous one's and the changes."""
+    removed = np.fromiter(sorted(removed_ids), dtype=np.int64, count=len(removed_ids))
+    return previous.means.with_changes(
+        added=(vectors, [chunk.lang for _, chunk in new_chunks]),
+        removed=(previous.dense.vectors(removed), previous.lexical.langs_of(removed).tolist()),
+    )
 
 
 def _vectors_for(

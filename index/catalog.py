@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.document import Chunk, Document, Origin, embedding_text
+from text.arabic import normalize_digits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -119,6 +121,28 @@ class Filters:
 
     def is_empty(self) -> bool:
         return all(v is None for v in (self.year, self.lang, self.doc_id, self.kind))
+
+
+@dataclass(frozen=True)
+class ChunkTime:
+    """When a chunk is about: the years it mentions and its document's own year, if given."""
+
+    years: tuple[int, ...]
+    document_year: int | None
+
+
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)")
+
+
+def document_year(event_year: object, date: object) -> int | None:
+    """A document's year from its metadata: ``event_year`` (a number) or else the year of ``date``."""
+    for value in (event_year, date):
+        if isinstance(value, bool) or value is None:
+            continue
+        match = _YEAR_IN_TEXT.search(normalize_digits(str(value))[:64])
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def _chunk_from_row(row: sqlite3.Row) -> Chunk:
@@ -313,6 +337,41 @@ class CatalogReader:
             ids + years,
         )
         return {r[0] for r in rows}
+
+    def times_of(self, ids: Iterable[int]) -> dict[int, ChunkTime]:
+        """The years each of ``ids`` mentions and its document's year (``event_year`` or ``date``)."""
+        ids = [int(i) for i in ids]
+        out: dict[int, ChunkTime] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self._rows(
+                "SELECT c.id, c.years, json_extract(d.metadata, '$.event_year') AS event_year, "
+                "json_extract(d.metadata, '$.date') AS date "
+                f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for row in rows:
+                out[row["id"]] = ChunkTime(
+                    years=tuple(json.loads(row["years"])),
+                    document_year=document_year(row["event_year"], row["date"]),
+                )
+        return out
+
+    def mentions_any(self, years: Iterable[int]) -> bool:
+        """Whether any chunk mentions one of ``years`` or any document is dated in one."""
+        years = [int(y) for y in years]
+        if not years:
+            return False
+        marks = ",".join("?" * len(years))
+        if self._rows(f"SELECT 1 FROM chunk_years WHERE year IN ({marks}) LIMIT 1", years):
+            return True
+        rows = self._rows(
+            "SELECT 1 FROM documents WHERE "
+            f"CAST(json_extract(metadata, '$.event_year') AS INTEGER) IN ({marks}) "
+            f"OR CAST(substr(json_extract(metadata, '$.date'), 1, 4) AS INTEGER) IN ({marks}) LIMIT 1",
+            years + years,
+        )
+        return bool(rows)
 
     def allowed_ids(self, filters: Filters) -> list[int]:
         """Ids of the chunks that pass ``filters``."""

@@ -33,6 +33,7 @@ from core.errors import (
 )
 from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress, plan_changes
 from index.catalog import CatalogReader, DocumentInfo, Filters
+from index.confidence import ANSWER_THRESHOLD, NO_ANSWER_REASON, ConfidenceModel
 from index.embedders.base import Embedder
 from index.fusion import FusionWeights
 from index.search import Hit, Query, search, with_follow_up_context
@@ -56,6 +57,10 @@ class Answer:
     """The detected language of the question."""
     hits: list[Hit]
     version: str | None
+    answered: bool = False
+    """Whether the best passage is confident enough to be an answer (see :mod:`index.confidence`)."""
+    reason: str | None = None
+    """Why there is no answer, when ``answered`` is false."""
     embed_seconds: float = 0.0
     """Time spent on the question's vector (about zero when it was cached)."""
     search_seconds: float = 0.0
@@ -107,6 +112,8 @@ class Collection:
         *,
         options: BuildOptions | None = None,
         weights: FusionWeights | None = None,
+        calibration: ConfidenceModel | None = None,
+        answer_threshold: float = ANSWER_THRESHOLD,
         lock_timeout: float = 600.0,
         keep_versions: int = KEEP_VERSIONS,
     ) -> None:
@@ -114,6 +121,8 @@ class Collection:
         self.embedder = embedder
         self.options = options or BuildOptions()
         self.weights = weights or FusionWeights()
+        self.calibration = calibration or ConfidenceModel()
+        self.answer_threshold = answer_threshold
         self.query_vectors = QueryVectorCache()
         self.lock_timeout = lock_timeout
         self.store = IndexStore(data_dir / "index", keep_versions=keep_versions)
@@ -211,6 +220,18 @@ class Collection:
             self.query_vectors.put(text, vector)
         return vector
 
+    def prepare(self, question: str, *, previous_question: str | None = None) -> Query:
+        """The question as search takes it: its language, time intent, terms and vector."""
+        language = detect_language(question[:QUESTION_LANGUAGE_SAMPLE])
+        text = with_follow_up_context(question, previous_question)
+        return Query.prepare(
+            text,
+            language=language
+            if language != UNDETERMINED
+            else detect_language(text[:QUESTION_LANGUAGE_SAMPLE]),
+            vector=self.query_vector(text),
+        )
+
     def ask(
         self,
         question: str,
@@ -227,24 +248,27 @@ class Collection:
         if top_k < 1:
             raise InvalidQuery("top_k must be at least 1")
         language = detect_language(question[:QUESTION_LANGUAGE_SAMPLE])
-        text = with_follow_up_context(question, previous_question)
         snapshot = self.snapshot()
         embedding = time.perf_counter()
-        vector = self.query_vector(text)
+        self.query_vector(with_follow_up_context(question, previous_question))  # cached for prepare
         embedded = time.perf_counter()
-        query = Query.prepare(
-            text,
-            language=language
-            if language != UNDETERMINED
-            else detect_language(text[:QUESTION_LANGUAGE_SAMPLE]),
-            vector=vector,
+        query = self.prepare(question, previous_question=previous_question)
+        hits = search(
+            snapshot,
+            query,
+            top_k=top_k,
+            filters=filters or Filters(),
+            weights=self.weights,
+            calibration=self.calibration,
         )
-        hits = search(snapshot, query, top_k=top_k, filters=filters or Filters(), weights=self.weights)
+        answered = bool(hits) and hits[0].confidence >= self.answer_threshold
         return Answer(
             question=question,
             lang=language,
             hits=hits,
             version=snapshot.version,
+            answered=answered,
+            reason=None if answered else NO_ANSWER_REASON,
             embed_seconds=embedded - embedding,
             search_seconds=(embedding - started) + (time.perf_counter() - embedded),
         )

@@ -61,6 +61,8 @@ class DenseIndex:
     def __init__(self, index: Any, *, mapped_from: Path | None = None) -> None:
         self._index = index  # faiss.IndexIDMap2 (FAISS's bundled stubs are partial)
         self._mapped_from = mapped_from  # the file whose pages back the vectors, if mapped
+        self._selectors: dict[str, Any] = {}
+        self._selectors_lock = threading.Lock()
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, *, dim: int, hnsw_threshold: int) -> DenseIndex:
@@ -101,14 +103,25 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def search(self, query: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None) -> DenseHits:
-        """The ``k`` nearest chunks to one query vector, optionally only among ``allowed_ids``."""
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        *,
+        allowed_ids: np.ndarray | None = None,
+        cache_key: str | None = None,
+    ) -> DenseHits:
+        """The ``k`` nearest chunks to one query vector, optionally only among ``allowed_ids``.
+
+        ``cache_key`` names a set of ``allowed_ids`` that recurs (the chunks of one language):
+        its selector is built once per index instead of once per question.
+        """
         k = min(k, len(self))
         if k <= 0:
             return DenseHits(np.zeros(0, np.int64), np.zeros(0, np.float32))
         params = None
         if allowed_ids is not None:
-            selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+            selector = self._selector(allowed_ids, cache_key)
             params = (
                 faiss.SearchParametersHNSW(sel=selector, efSearch=max(ef_search_for(len(self)), k))  # type: ignore[attr-defined]
                 if self.kind == "hnsw"
@@ -120,6 +133,18 @@ class DenseIndex:
             )
         keep = ids[0] >= 0
         return DenseHits(ids[0][keep], scores[0][keep])
+
+    def _selector(self, allowed_ids: np.ndarray, cache_key: str | None) -> Any:
+        if cache_key is None:
+            return faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+        selector = self._selectors.get(cache_key)
+        if selector is None:
+            with self._selectors_lock:
+                selector = self._selectors.get(cache_key)
+                if selector is None:
+                    selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+                    self._selectors[cache_key] = selector
+        return selector
 
     def with_changes(
         self,

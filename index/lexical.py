@@ -22,6 +22,7 @@ class LexicalIndex:
         self.ids = ids  # sorted chunk ids, one per row
         self.langs = langs  # language code of each row
         self._lang_masks: dict[str, np.ndarray] = {}
+        self._lang_ids: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         # The score matrix (CSC: a column of (row, score) per term), as plain arrays: bm25s
         # loads them as np.memmap, whose slicing costs Python overhead on every question.
@@ -67,22 +68,32 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def max_score(self, terms: Sequence[str]) -> float:
+    def langs_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """The language of each of ``chunk_ids`` (each must be in the index)."""
+        return np.asarray(self.langs[self.rows_of(chunk_ids)]) if len(chunk_ids) else np.zeros(0, "<U8")
+
+    def max_score(self, terms: Sequence[str], *, unseen: bool = False) -> float:
         """The most any chunk could score for ``terms``: the sum of their idf (duplicates kept).
 
         bm25s's Lucene BM25 multiplies idf by a term-frequency factor that never exceeds 1.
-        A term's document frequency is the length of its column in the score matrix.
+        A term's document frequency is the length of its column in the score matrix. With
+        ``unseen``, terms no chunk contains count too, at the idf of a term in no chunk: a
+        passage that matches the question's common words but none of its rare ones then scores
+        low, instead of as high as if those words did not exist.
         """
         if self._bm25 is None:
             return 0.0
-        term_ids = np.asarray(self._bm25.get_tokens_ids(list(terms)), dtype=np.int64)
+        terms = list(terms)
+        term_ids = np.asarray(self._bm25.get_tokens_ids(terms), dtype=np.int64)
+        n = float(self._bm25.scores["num_docs"])
+        missing = len(terms) - len(term_ids) if unseen else 0
+        total = missing * float(np.log1p((n + 0.5) / 0.5))
         if len(term_ids) == 0:
-            return 0.0
+            return total
         assert self._columns is not None
         indptr = self._columns[2]
-        n = float(self._bm25.scores["num_docs"])
         df = (np.asarray(indptr[term_ids + 1]) - np.asarray(indptr[term_ids])).astype(np.float64)
-        return float(np.log1p((n - df + 0.5) / (df + 0.5)).sum())
+        return total + float(np.log1p((n - df + 0.5) / (df + 0.5)).sum())
 
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every row for ``terms`` (zeros when no term is in the vocabulary)."""
@@ -146,6 +157,16 @@ class LexicalIndex:
                     mask.flags.writeable = False
                     self._lang_masks[lang] = mask
         return mask
+
+    def language_ids(self, lang: str) -> np.ndarray:
+        """The chunk ids in ``lang``, sorted (computed once per language)."""
+        ids = self._lang_ids.get(lang)
+        if ids is None:
+            ids = self.ids[self.language_mask(lang)]
+            ids.flags.writeable = False
+            with self._lock:
+                self._lang_ids[lang] = ids
+        return ids
 
     def row_mask(self, chunk_ids: np.ndarray) -> np.ndarray:
         """A boolean array over the rows, true for the rows of ``chunk_ids`` that are indexed."""

@@ -90,7 +90,14 @@ class MilvusDenseIndex:
     def __len__(self) -> int:
         return self._size
 
-    def search(self, query: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None) -> DenseHits:
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        *,
+        allowed_ids: np.ndarray | None = None,
+        cache_key: str | None = None,  # the filter is sent with each search; nothing to cache
+    ) -> DenseHits:
         """The ``k`` nearest chunks to one query vector, optionally only among ``allowed_ids``."""
         k = min(k, len(self))
         if k <= 0 or (allowed_ids is not None and len(allowed_ids) == 0):

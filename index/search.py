@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from index.catalog import Filters, StoredChunk
-from index.fusion import Candidates, FusionWeights, fuse
+from index.centring import CentredQuery
+from index.confidence import ConfidenceModel
+from index.fusion import Candidates, FusionWeights
+from index.lexical import LexicalIndex
 from index.snapshot import Snapshot
+from index.time_ranking import rank
 from text.analyzer import analyze, query_terms
 from text.clipping import clip
+from text.temporal import TimeIntent, parse_time_intent
 from text.years import is_year, without_years, years_mentioned
 
 logger = logging.getLogger(__name__)
@@ -33,27 +38,36 @@ class Hit:
     score: float
     stored: StoredChunk
     highlights: tuple[tuple[int, int], ...]
+    confidence: float = 0.0
+    """Probability in [0, 1] that the passage answers (:mod:`index.confidence`)."""
+    time_mismatch: bool = False
+    """The passage is about another time than the question names (:mod:`index.time_ranking`)."""
 
 
 @dataclass(frozen=True)
 class Query:
-    """A question prepared for search: its text, language, years, terms and vector."""
+    """A question prepared for search: its text, language, time intent, terms and vector."""
 
     text: str
     language: str
     vector: np.ndarray
-    years: tuple[int, ...]
+    intent: TimeIntent
     terms: list[str]
 
     @classmethod
     def prepare(cls, text: str, *, language: str, vector: np.ndarray) -> Query:
         """The query for ``text``; its analysis is bounded (see :func:`text.analyzer.query_terms`)."""
+        intent = parse_time_intent(text)
+        if len(intent.years) > MAX_QUERY_YEARS:
+            intent = replace(intent, years=intent.years[:MAX_QUERY_YEARS])
+        # "before 2019" is not about 2019: the edge of a range is no term to match.
+        edges = {str(year) for year in intent.bounds}
         return cls(
             text=text,
             language=language,
             vector=np.asarray(vector, dtype=np.float32).reshape(-1),
-            years=years_mentioned(text)[:MAX_QUERY_YEARS],
-            terms=query_terms(text),
+            intent=intent,
+            terms=[t for t in query_terms(text) if t not in edges],
         )
 
 
@@ -84,9 +98,13 @@ def with_follow_up_context(question: str, previous: str | None) -> str:
     return f"{previous.strip()} {question.strip()}"
 
 
-HIGHLIGHT_MARGIN = 0.04
-"""Sentences scoring within this of the best are highlighted too (at most ``MAX_HIGHLIGHTS``)."""
+HIGHLIGHT_TIE = 0.01
+"""A second sentence is highlighted only when it scores within this of the best (e5 compresses
+cosines into a narrow band: a list that answers "which organizations…" next to the sentence
+that names the meeting), and only in a passage of three sentences or more: the highlight must
+say which part answers, never mark the whole passage."""
 MAX_HIGHLIGHTS = 2
+YEAR_ECHO = 0.04
 
 
 @lru_cache(maxsize=8192)
@@ -100,9 +118,9 @@ def _best_sentences(snapshot: Snapshot, stored: StoredChunk, query: Query) -> tu
     """The sentence(s) of the chunk that best answer the query, as document offsets, in text order.
 
     Sentences are scored by their vector's cosine to the question plus a small bonus for the
-    question's terms (other than years) they contain. e5 compresses cosines into a narrow band,
-    so a sentence that scores nearly as well as the best (a list that answers "which
-    organizations…" next to the sentence that names the meeting) is highlighted with it.
+    question's terms (other than years) they contain. One sentence is highlighted, two when the
+    second is nearly as good (``HIGHLIGHT_TIE``) and the passage has more than two; a passage of
+    one sentence is its own highlight.
     """
     sentences = stored.chunk.sentences
     if len(sentences) <= 1:
@@ -113,21 +131,134 @@ def _best_sentences(snapshot: Snapshot, stored: StoredChunk, query: Query) -> tu
     else:
         scores = vectors @ query.vector
     # Years pick the passage (boost, filters); inside it the year usually sits in the sentence
-    # that introduces the event rather than the one that answers, so it does not count here.
+    # that introduces the event rather than the one that answers ("In 2017, the fifth meeting
+    # was held in Djibouti." before the list of who attended): it does not count as a shared
+    # term, and a sentence that only echoes the question's year loses ``YEAR_ECHO``.
+    chunk = stored.chunk
+    terms = [_sentence_terms(chunk.text[s - chunk.start : e - chunk.start]) for s, e in sentences]
     wanted = {t for t in query.terms if not is_year(t)}
     if wanted:
-        chunk = stored.chunk
-        overlap = np.array(
-            [
-                len(wanted & _sentence_terms(chunk.text[s - chunk.start : e - chunk.start])) / len(wanted)
-                for s, e in sentences
-            ],
-            dtype=np.float32,
-        )
-        scores = scores + 0.1 * overlap
-    order = np.argsort(-scores, kind="stable")[:MAX_HIGHLIGHTS]
-    chosen = [i for i in order if scores[i] >= scores[order[0]] - HIGHLIGHT_MARGIN]
+        scores = scores + 0.1 * np.array([len(wanted & t) / len(wanted) for t in terms], dtype=np.float32)
+    asked = {str(y) for y in query.intent.years}
+    if asked:
+        scores = scores - YEAR_ECHO * np.array([bool(asked & t) for t in terms], dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")[: min(MAX_HIGHLIGHTS, len(sentences) - 1)]
+    chosen = [i for i in order if scores[i] >= scores[order[0]] - HIGHLIGHT_TIE]
     return tuple(sentences[i] for i in sorted(chosen))
+
+
+def _dense_candidates(
+    snapshot: Snapshot,
+    query: Query,
+    centred: CentredQuery | None,
+    *,
+    pool: int,
+    allowed: np.ndarray | None,
+) -> np.ndarray:
+    """Chunk ids proposed by dense search: the nearest by raw cosine and, in a multilingual
+    collection, the nearest of each language by centred cosine (so a language the raw cosines
+    disfavour still gets its best passages considered)."""
+    jobs: list[tuple[np.ndarray, np.ndarray | None, str | None]] = [(query.vector, allowed, None)]
+    if centred is not None:
+        for lang in snapshot.means.qualified:
+            ids = snapshot.lexical.language_ids(lang)
+            if allowed is not None:
+                ids = np.intersect1d(ids, allowed, assume_unique=True)
+            if len(ids):
+                jobs.append((centred.vector, ids, lang if allowed is None else None))
+    dense = snapshot.dense
+
+    def run(job: tuple[np.ndarray, np.ndarray | None, str | None]) -> np.ndarray:
+        vector, ids, key = job
+        return dense.search(vector, pool, allowed_ids=ids, cache_key=key).ids
+
+    found = list(_DENSE_THREADS.map(run, jobs)) if len(dense) >= PARALLEL_FROM else [run(job) for job in jobs]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
+
+def _lexical_lead(
+    ids: np.ndarray, lexical: LexicalIndex, proposed_rows: np.ndarray, bm25: np.ndarray, best_possible: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Marks BM25's best passage in the question's language (1.0) and its lead over the second
+    (in units of the question's maximum BM25): one passage that stands out lexically is stronger
+    evidence than its score alone."""
+    top = np.zeros(len(ids), dtype=np.float64)
+    lead = np.zeros(len(ids), dtype=np.float64)
+    if len(proposed_rows) == 0 or best_possible <= 0:
+        return top, lead
+    scores = bm25[proposed_rows]
+    order = np.argsort(-scores, kind="stable")[:2]
+    second = float(scores[order[1]]) if len(order) > 1 else 0.0
+    at = int(np.searchsorted(ids, lexical.ids[proposed_rows[order[0]]]))  # ``ids`` is sorted
+    top[at] = 1.0
+    lead[at] = (float(scores[order[0]]) - second) / best_possible
+    return top, lead
+
+
+def gather(
+    snapshot: Snapshot, query: Query, *, filters: Filters, pool: int = CANDIDATE_POOL
+) -> Candidates | None:
+    """The candidates of ``query`` with all their evidence, or None when nothing can match."""
+    if snapshot.is_empty or snapshot.catalog is None:
+        return None
+    allowed: np.ndarray | None = None
+    if not filters.is_empty():
+        allowed = np.array(snapshot.catalog.allowed_ids(filters), dtype=np.int64)
+        if len(allowed) == 0:
+            return None
+    centred = (
+        CentredQuery.of(query.vector, query.language, snapshot.means) if snapshot.means.multilingual else None
+    )
+    dense_job = (
+        _DENSE_THREADS.submit(_dense_candidates, snapshot, query, centred, pool=pool, allowed=allowed)
+        if len(snapshot.dense) >= PARALLEL_FROM
+        else None
+    )
+    # BM25 proposes only passages in the question's language (fusion ignores it elsewhere).
+    index = snapshot.lexical
+    same_language = index.language_mask(query.language)
+    proposable = same_language if allowed is None else same_language & index.row_mask(allowed)
+    lexical_hits = index.search(query.terms, pool, mask=proposable)
+    bm25, lexical_rows = lexical_hits.scores, lexical_hits.rows
+    if dense_job is None:
+        dense_ids = _dense_candidates(snapshot, query, centred, pool=pool, allowed=allowed)
+    else:
+        dense_ids = dense_job.result()
+    # In a multilingual collection a question's words may be missing from its language's
+    # passages because the answer is in the other language: they count in the maximum.
+    best_possible = index.max_score(query.terms, unseen=centred is not None)
+
+    ids = np.union1d(dense_ids, index.ids[lexical_rows])
+    if len(ids) == 0:
+        return None
+    rows = index.rows_of(ids)
+    vectors = snapshot.dense.vectors(ids)
+    dense = vectors @ query.vector
+    best_sentence = snapshot.sentences.best_scores(ids, query.vector)
+    sentence = np.where(np.isnan(best_sentence), dense, best_sentence)
+    lexical = bm25[rows] / best_possible if best_possible > 0 else bm25[rows]
+    centred_dense = centred_sentence = lexical_top = lexical_lead = None
+    if centred is not None:
+        lexical_top, lexical_lead = _lexical_lead(ids, index, lexical_rows, bm25, best_possible)
+        centres = centred.means_of(index.langs[rows].tolist())
+        centred_dense = centred.cosines(vectors, centres)
+        best_centred = snapshot.sentences.best_of(
+            ids, lambda sentence_vectors, owners: centred.cosines(sentence_vectors, centres[owners])
+        )
+        centred_sentence = np.where(np.isnan(best_centred), centred_dense, best_centred)
+    return Candidates(
+        ids=ids,
+        dense=dense,
+        sentence=sentence,
+        lexical=lexical,
+        same_language=same_language[rows],
+        year_match=np.zeros(len(ids), dtype=bool),
+        centred_dense=centred_dense,
+        centred_sentence=centred_sentence,
+        lexical_top=lexical_top,
+        lexical_lead=lexical_lead,
+        question_lang=query.language,
+    )
 
 
 def search(
@@ -137,53 +268,19 @@ def search(
     top_k: int,
     filters: Filters,
     weights: FusionWeights,
+    calibration: ConfidenceModel | None = None,
     pool: int = CANDIDATE_POOL,
 ) -> list[Hit]:
-    """The ``top_k`` best chunks of ``snapshot`` for ``query``."""
-    if snapshot.is_empty or snapshot.catalog is None:
+    """The ``top_k`` best chunks of ``snapshot`` for ``query``, with their confidence."""
+    candidates = gather(snapshot, query, filters=filters, pool=max(pool, 4 * top_k))
+    if candidates is None:
         return []
-    allowed: np.ndarray | None = None
-    if not filters.is_empty():
-        allowed = np.array(snapshot.catalog.allowed_ids(filters), dtype=np.int64)
-        if len(allowed) == 0:
-            return []
-    pool = max(pool, 4 * top_k)
-
-    dense_job = (
-        _DENSE_THREADS.submit(snapshot.dense.search, query.vector, pool, allowed_ids=allowed)
-        if len(snapshot.dense) >= PARALLEL_FROM
-        else None
-    )
-    # BM25 proposes only passages in the question's language (fusion ignores it elsewhere).
-    lexical = snapshot.lexical
-    same_language = lexical.language_mask(query.language)
-    proposable = same_language if allowed is None else same_language & lexical.row_mask(allowed)
-    lexical_hits = lexical.search(query.terms, pool, mask=proposable)
-    bm25, lexical_rows = lexical_hits.scores, lexical_hits.rows
-    if dense_job is None:
-        dense_hits = snapshot.dense.search(query.vector, pool, allowed_ids=allowed)
-    else:
-        dense_hits = dense_job.result()
-    best_possible = lexical.max_score(query.terms)
-
-    ids = np.union1d(dense_hits.ids, lexical.ids[lexical_rows])
-    if len(ids) == 0:
-        return []
-    rows = lexical.rows_of(ids)
-    dense = snapshot.dense.vectors(ids) @ query.vector
-    best_sentence = snapshot.sentences.best_scores(ids, query.vector)
-    sentence = np.where(np.isnan(best_sentence), dense, best_sentence)
-    year_ids = snapshot.catalog.years_of(ids, query.years) if query.years else set()
-    candidates = Candidates(
-        ids=ids,
-        dense=dense,
-        sentence=sentence,
-        lexical=bm25[rows] / best_possible if best_possible > 0 else bm25[rows],
-        same_language=same_language[rows],
-        year_match=np.array([int(i) in year_ids for i in ids], dtype=bool),
-    )
-    scores = fuse(candidates, weights)
+    assert snapshot.catalog is not None
+    ranked = rank(candidates, query.intent, snapshot.catalog, weights)
+    scores = ranked.scores
     order = np.argsort(-scores, kind="stable")[:top_k]
+    confidence = (calibration or ConfidenceModel()).confidence(candidates, scores, ranked.mismatch)
+    ids = candidates.ids
     stored = snapshot.catalog.chunks(ids[order])
     hits = []
     for i in order:
@@ -194,6 +291,8 @@ def search(
                 score=float(scores[i]),
                 stored=chunk,
                 highlights=_best_sentences(snapshot, chunk, query),
+                confidence=float(confidence[i]),
+                time_mismatch=bool(ranked.mismatch[i]),
             )
         )
     return hits

@@ -6,7 +6,7 @@ Stored as one float16 matrix (``sentences.npy``) plus a table (``sentence_index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +58,23 @@ class SentenceVectors:
 
         One gather and one matrix product for all chunks, instead of one lookup per chunk.
         """
+        return self.best_of(chunk_ids, lambda rows, _owners: rows @ np.asarray(query, dtype=np.float32))
+
+    def best_of(
+        self, chunk_ids: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """The best ``score(vectors, owners)`` of each chunk's sentences; NaN where a chunk has none.
+
+        ``score`` gets the gathered sentence vectors and, for each, the position in ``chunk_ids``
+        of the chunk it belongs to, and returns one score per sentence.
+        """
         out = np.full(len(chunk_ids), np.nan, dtype=np.float32)
         found, firsts, counts = self._rows_of(chunk_ids)
         if len(firsts) == 0:
             return out
         rows, starts = _spans(firsts, counts)
-        sims = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        owners = np.repeat(np.flatnonzero(found), counts)
+        sims = score(np.asarray(self.vectors[rows], dtype=np.float32), owners)
         out[found] = np.maximum.reduceat(sims, starts)
         return out
 

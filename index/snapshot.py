@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 
 from core.errors import IndexCorrupt, ModelMismatch
 from index.catalog import CatalogReader
+from index.centring import LanguageMeans
 from index.dense import DenseIndex
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
@@ -47,6 +49,8 @@ class Manifest:
     dense_kind: str = "flat"
     chunks: int = 0
     sentence_vectors: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    """Chunks per language (their mean vectors are in ``language_means.npz``)."""
     next_chunk_id: int = 0
     documents: list[dict[str, Any]] = field(default_factory=list)
 
@@ -89,6 +93,20 @@ class Manifest:
             )
 
 
+def _means_of(dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
+    """Per-language statistics computed from the vectors, for a version that does not store them."""
+    ids = dense.all_ids()
+    if len(ids):
+        logger.info("computing the language means of %d chunks (the version predates them)", len(ids))
+
+    def batches() -> Iterator[tuple[np.ndarray, list[str]]]:
+        for start in range(0, len(ids), 100_000):
+            part = ids[start : start + 100_000]
+            yield dense.vectors(part), lexical.langs_of(part).tolist()
+
+    return LanguageMeans.of_batches(batches(), dim=dense.dim)
+
+
 class Snapshot:
     """A loaded version: manifest, catalog, dense and lexical indexes, sentence vectors.
 
@@ -105,6 +123,7 @@ class Snapshot:
         dense: DenseIndex,
         lexical: LexicalIndex,
         sentences: SentenceVectors,
+        means: LanguageMeans | None = None,
     ) -> None:
         self.version = version
         self.path = path
@@ -113,6 +132,7 @@ class Snapshot:
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
+        self.means = means if means is not None else _means_of(dense, lexical)
 
     @classmethod
     def empty(cls, *, model_id: str, dim: int) -> Snapshot:
@@ -123,6 +143,7 @@ class Snapshot:
             dense=DenseIndex.build(np.zeros(0, np.int64), np.zeros((0, dim)), dim=dim, hnsw_threshold=1),
             lexical=LexicalIndex.build(np.zeros(0, np.int64), [], []),
             sentences=SentenceVectors.empty(dim),
+            means=LanguageMeans.empty(dim),
         )
 
     @classmethod
@@ -143,6 +164,7 @@ class Snapshot:
                 dense=DenseIndex.load(path / DENSE),
                 lexical=LexicalIndex.load(path / LEXICAL),
                 sentences=SentenceVectors.load(path),
+                means=LanguageMeans.load(path, dim=dim),
             )
         except (OSError, RuntimeError, ValueError) as e:
             logger.error("cannot load index version %s: %s", path, e)

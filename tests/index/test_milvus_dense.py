@@ -60,6 +60,7 @@ def test_hybrid_search_over_milvus_gives_the_faiss_answers(
         dense=milvus,  # type: ignore[arg-type]
         lexical=local.lexical,
         sentences=local.sentences,
+        means=local.means,
     )
     weights = FusionWeights()
     try:

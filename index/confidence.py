@@ -1,0 +1,60 @@
+"""How likely a passage is to answer the question: a probability in [0, 1].
+
+A fused score (:mod:`index.fusion`) only orders the passages of one question; its level differs
+between questions and, in a one-language collection, between a question in the collection's
+language and one in another. ``confidence`` maps it to the probability that the passage answers,
+with a logistic calibration fitted on XQuAD (``python -m bench.confidence``): positives are the
+paragraphs questions were written on, negatives the best passage when that paragraph is taken
+out of the collection (other paragraphs of the same article remain: near misses, not noise).
+There is one calibration per scoring (one-language or multilingual collection) and kind of pair
+(passage in the question's language or not), so a confidence means the same whatever the
+languages; ``bench/confidence.py`` reports it per language pair.
+
+A passage whose time contradicts the question's (:mod:`index.time_ranking`: "the 2015 meeting"
+against a passage about 2017, or a year nothing in the collection mentions) loses
+``mismatch_penalty`` in log-odds. An answer is given (``answered``) when the best passage's
+confidence reaches the threshold (``MARJA_ANSWER_THRESHOLD``, default ``ANSWER_THRESHOLD``),
+chosen on the trade-off between unanswerable and answerable questions the README reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.fusion import Candidates
+
+ANSWER_THRESHOLD = 0.5
+NO_ANSWER_REASON = "no passage is close enough"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """probability = 1 / (1 + exp(−(slope·score + intercept)))."""
+
+    slope: float
+    intercept: float
+
+    def logits(self, scores: np.ndarray) -> np.ndarray:
+        return self.slope * np.asarray(scores, dtype=np.float64) + self.intercept
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """Calibrations fitted by ``bench/confidence.py``."""
+
+    one_language: tuple[Calibration, Calibration] = (Calibration(40.0, -36.0), Calibration(40.0, -32.0))
+    """One-language collection: (passage in the question's language, in another)."""
+    mixed: tuple[Calibration, Calibration] = (Calibration(25.0, -15.0), Calibration(25.0, -15.0))
+    """Multilingual collection: (passage in the question's language, in another)."""
+    mismatch_penalty: float = 3.0
+
+    def logits(self, candidates: Candidates, scores: np.ndarray) -> np.ndarray:
+        """Log-odds that each candidate answers, before any time mismatch."""
+        same, other = self.mixed if candidates.mixed else self.one_language
+        return np.where(candidates.same_language, same.logits(scores), other.logits(scores))
+
+    def confidence(self, candidates: Candidates, scores: np.ndarray, mismatch: np.ndarray) -> np.ndarray:
+        logits = self.logits(candidates, scores) - self.mismatch_penalty * mismatch
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
