@@ -21,7 +21,6 @@ writes bench/results/fusion_fit.json.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import REPO, CachedEmbedder, write_result
-from bench.xquad import DEFAULT_DATA, DEV_ARTICLES, SPLIT_SEEDS, Question, load, split_pool
+from bench.xquad import DEV_ARTICLES, SPLIT_SEEDS, Question, bench_parser, split_pool, start
 from index.catalog import Filters
 from index.collection import Collection
 from index.embedders.factory import create_embedder
@@ -181,14 +180,8 @@ def choose_offsets(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--model", default="default")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    for noisy in ("faiss.loader", "bm25s", "index.snapshot", "index.store", "index.builder"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    paragraphs, questions = load(args.data)
+    args = bench_parser(__doc__).parse_args(argv)
+    paragraphs, questions = start(args)
     embedder = CachedEmbedder(create_embedder(args.model, models_dir=REPO / "data" / "models"))
     per_seed = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 MEANS = "language_means.npz"
 MIN_CHUNKS = 3
 """A language needs this many chunks to make a collection multilingual."""
-SHRINK = 10.0
+SHRINK = 1.0
 """Prior weight, in chunks, of the collection-wide mean in each language's mean."""
 
 
@@ -145,46 +145,53 @@ class LanguageMeans:
 
 @dataclass(frozen=True)
 class CentredQuery:
-    """A question vector centred for one collection, and the means to centre passages with."""
+    """A question for one multilingual collection: its raw vector, its centred one, and the mean
+    each passage language is centred on."""
 
+    raw: np.ndarray  # the question's vector
     vector: np.ndarray  # unit(q − mean of the question's language)
     langs: tuple[str, ...]
-    means: np.ndarray  # float32 [languages, dim]: the mean each passage language is centred on
-    fallback: np.ndarray  # the mean for a passage language the statistics do not know
+    means: np.ndarray  # float32 [languages + 1, dim]: each language's mean, then the fallback
+    _columns: np.ndarray  # [dim, 2 + languages + 1]: q, q′, then every mean
+    _mean_dot_q: np.ndarray  # m·q′ of every mean
+    _mean_norm2: np.ndarray  # ‖m‖² of every mean
 
     @classmethod
     def of(cls, query: np.ndarray, lang: str, means: LanguageMeans) -> CentredQuery:
-        q = np.asarray(query, dtype=np.float32).reshape(-1) - means.mean(lang)
+        raw = np.asarray(query, dtype=np.float32).reshape(-1)
+        q = raw - means.mean(lang)
         norm = float(np.linalg.norm(q))
+        vector = q / norm if norm > 0 else q
+        # The fallback (the collection's mean) is the last row: for a language the statistics
+        # do not know.
+        table = np.stack([*(means.mean(lang) for lang in means.langs), means.overall()]).astype(np.float32)
         return cls(
-            vector=q / norm if norm > 0 else q,
+            raw=raw,
+            vector=vector,
             langs=means.langs,
-            means=np.stack([means.mean(lang) for lang in means.langs])
-            if means.langs
-            else np.zeros((0, means.dim), np.float32),
-            fallback=means.overall(),
+            means=table,
+            _columns=np.column_stack([raw, vector, table.T]).astype(np.float32),
+            _mean_dot_q=table @ vector,
+            _mean_norm2=np.einsum("ij,ij->i", table, table),
         )
 
-    def means_of(self, langs: Sequence[str]) -> np.ndarray:
-        """The mean each of ``langs`` is centred on, one row per entry."""
+    def centre_index(self, langs: Sequence[str]) -> np.ndarray:
+        """For each of ``langs``, the row of ``means`` it is centred on."""
         table = {lang: i for i, lang in enumerate(self.langs)}
-        rows = np.array([table.get(lang, -1) for lang in langs], dtype=np.int64)
-        out = np.empty((len(rows), len(self.fallback)), dtype=np.float32)
-        known = rows >= 0
-        out[known] = self.means[rows[known]]
-        out[~known] = self.fallback
-        return out
+        fallback = len(self.langs)
+        return np.array([table.get(lang, fallback) for lang in langs], dtype=np.int64)
 
     def cosines(self, vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
-        """cos(v − c, q′) of each row ``v`` of ``vectors`` with the matching row ``c`` of ``centres``.
+        """Raw and centred cosines of each row ``v`` of ``vectors`` (unit or near-unit): column 0
+        is v·q, column 1 cos(v − m, q′) with m the mean of row ``centres`` of ``means``.
 
-        Computed without materialising the centred vectors: (v·q′ − c·q′) / ‖v − c‖.
+        One matrix product for both, without materialising the centred vectors:
+        cos(v − m, q′) = (v·q′ − m·q′) / ‖v − m‖, ‖v − m‖² = ‖v‖² − 2·v·m + ‖m‖².
         """
         v = np.asarray(vectors, dtype=np.float32)
-        dots = v @ self.vector - np.einsum("ij,j->i", centres, self.vector)
-        sq = (
-            np.einsum("ij,ij->i", v, v)
-            - 2 * np.einsum("ij,ij->i", v, centres)
-            + np.einsum("ij,ij->i", centres, centres)
-        )
-        return (dots / np.sqrt(np.maximum(sq, 1e-12))).astype(np.float32)
+        products = v @ self._columns  # [n, 2 + means]
+        rows = np.arange(len(v))
+        vm = products[rows, 2 + centres]
+        sq = np.einsum("ij,ij->i", v, v) - 2 * vm + self._mean_norm2[centres]
+        centred = (products[:, 1] - self._mean_dot_q[centres]) / np.sqrt(np.maximum(sq, 1e-12))
+        return np.column_stack([products[:, 0], centred]).astype(np.float32)

@@ -233,19 +233,23 @@ def gather(
         return None
     rows = index.rows_of(ids)
     vectors = snapshot.dense.vectors(ids)
-    dense = vectors @ query.vector
-    best_sentence = snapshot.sentences.best_scores(ids, query.vector)
-    sentence = np.where(np.isnan(best_sentence), dense, best_sentence)
     lexical = bm25[rows] / best_possible if best_possible > 0 else bm25[rows]
     centred_dense = centred_sentence = lexical_top = lexical_lead = None
-    if centred is not None:
-        lexical_top, lexical_lead = _lexical_lead(ids, index, lexical_rows, bm25, best_possible)
-        centres = centred.means_of(index.langs[rows].tolist())
-        centred_dense = centred.cosines(vectors, centres)
-        best_centred = snapshot.sentences.best_of(
-            ids, lambda sentence_vectors, owners: centred.cosines(sentence_vectors, centres[owners])
+    if centred is None:
+        dense = vectors @ query.vector
+        best_sentence = snapshot.sentences.best_scores(ids, query.vector)
+        sentence = np.where(np.isnan(best_sentence), dense, best_sentence)
+    else:
+        # Raw and centred cosines in one pass over the chunk vectors and one over the sentences.
+        centres = centred.centre_index(index.langs[rows].tolist())
+        chunk = centred.cosines(vectors, centres)
+        best = snapshot.sentences.best_of(
+            ids, lambda sentence_vectors, owners: centred.cosines(sentence_vectors, centres[owners]), width=2
         )
-        centred_sentence = np.where(np.isnan(best_centred), centred_dense, best_centred)
+        best = np.where(np.isnan(best), chunk, best)
+        dense, sentence = chunk[:, 0], best[:, 0]
+        centred_dense, centred_sentence = chunk[:, 1], best[:, 1]
+        lexical_top, lexical_lead = _lexical_lead(ids, index, lexical_rows, bm25, best_possible)
     return Candidates(
         ids=ids,
         dense=dense,

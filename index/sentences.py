@@ -61,21 +61,23 @@ class SentenceVectors:
         return self.best_of(chunk_ids, lambda rows, _owners: rows @ np.asarray(query, dtype=np.float32))
 
     def best_of(
-        self, chunk_ids: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.ndarray]
+        self, chunk_ids: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.ndarray], *, width: int = 1
     ) -> np.ndarray:
         """The best ``score(vectors, owners)`` of each chunk's sentences; NaN where a chunk has none.
 
         ``score`` gets the gathered sentence vectors and, for each, the position in ``chunk_ids``
-        of the chunk it belongs to, and returns one score per sentence.
+        of the chunk it belongs to, and returns one score per sentence — or ``width`` scores per
+        sentence, each column maximised apart (the result is then [chunks, width]).
         """
-        out = np.full(len(chunk_ids), np.nan, dtype=np.float32)
+        shape = (len(chunk_ids),) if width == 1 else (len(chunk_ids), width)
+        out = np.full(shape, np.nan, dtype=np.float32)
         found, firsts, counts = self._rows_of(chunk_ids)
         if len(firsts) == 0:
             return out
         rows, starts = _spans(firsts, counts)
         owners = np.repeat(np.flatnonzero(found), counts)
         sims = score(np.asarray(self.vectors[rows], dtype=np.float32), owners)
-        out[found] = np.maximum.reduceat(sims, starts)
+        out[found] = np.maximum.reduceat(sims, starts, axis=0)
         return out
 
     def with_changes(

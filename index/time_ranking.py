@@ -5,8 +5,8 @@ A chunk's time is its document's year when the document says (front matter ``eve
 
 - a question naming years ("in 2017") or a range ("after 2019", "بين ٢٠١٧ و٢٠٢١") adds the year
   weight γ to the chunks whose time matches — the same evidence a named year always gave — and
-  a range takes ``RANGE_PENALTY``·γ from the chunks whose time is outside it (the years that
-  bound a range are not matched as words either: "before 2019" is not about 2019);
+  takes ``MISMATCH_PENALTY``·γ from the chunks whose time is known and contradicts it (the years
+  that bound a range are not matched as words either: "before 2019" is not about 2019);
 - a question asking for the latest or the first event reorders the chunks that score within
   ``ORDER_MARGIN``·γ of the best: those of the most recent (or the earliest) year among them gain
   ``ORDER_BOOST``·γ, those of the next year half that, and so on;
@@ -27,9 +27,8 @@ from index.fusion import Candidates, FusionWeights, fuse
 from text.temporal import EARLIEST, TimeIntent
 
 ORDER_MARGIN = 1.5
-ORDER_BOOST = 1.2
-YEAR_PENALTY = 1.0
-RANGE_PENALTY = 2.0
+ORDER_BOOST = 2.0
+MISMATCH_PENALTY = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,10 +86,9 @@ def rank(
     """The candidates' scores with the question's time taken into account."""
     evidence = time_evidence(candidates, intent, catalog)
     scores = fuse(evidence.candidates, weights)
-    # About another year than the one asked: γ down; outside the range asked about ("before
-    # 2019" and a passage about 2019, which the question's own words pull up): 2γ down.
-    penalty = RANGE_PENALTY if intent.has_range else YEAR_PENALTY
-    scores = scores - penalty * weights.year_weight(candidates) * evidence.mismatch
+    # About another year than the one named, or outside the range asked about ("before 2019" and
+    # a passage about 2019, which the question's own words pull up): ``MISMATCH_PENALTY``·γ down.
+    scores = scores - MISMATCH_PENALTY * weights.year_weight(candidates) * evidence.mismatch
     if intent.order is not None and len(scores) > 1:
         years = [_time_of(intent, t) for t in evidence.times]
         scores = scores + _order_boost(scores, years, intent, weights.year_weight(candidates))
