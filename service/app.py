@@ -46,6 +46,7 @@ def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collec
         options=BuildOptions(
             hnsw_threshold=settings.hnsw_threshold, sentence_vectors=settings.sentence_vectors
         ),
+        answer_threshold=settings.answer_threshold,
         lock_timeout=settings.lock_timeout_s,
         keep_versions=settings.keep_versions,
     )

@@ -184,7 +184,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     elif response.passages:
         print(presenter.answer_text(response))
     else:
-        print("no passages found", file=sys.stderr)
+        print(presenter.NO_ANSWER)
     return 0
 
 

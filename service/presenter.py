@@ -37,6 +37,7 @@ def passage(hit: Hit, *, rank: int, version: str | None = None) -> Passage:
         rank=rank,
         text=chunk.text,
         score=round(hit.score, 6),
+        confidence=round(hit.confidence, 4),
         lang=chunk.lang,
         citation=Citation(
             doc_id=chunk.doc_id,
@@ -56,10 +57,12 @@ def ask_response(answer: Answer, *, took_ms: float) -> AskResponse:
     return AskResponse(
         question=answer.question,
         lang=answer.lang,
+        answered=answer.answered,
+        reason=answer.reason,
+        version=answer.version,
         passages=[
             passage(hit, rank=rank, version=answer.version) for rank, hit in enumerate(answer.hits, start=1)
         ],
-        version=answer.version,
         took_ms=round(took_ms, 2),
     )
 
@@ -92,14 +95,18 @@ def ingest_result(report: IngestReport, doc_id: str) -> IngestResult:
 # -- text for a terminal ------------------------------------------------------------------------
 
 
+NO_ANSWER = "No passage answers this question."
+
+
 def answer_text(response: AskResponse) -> str:
-    """A numbered list of cited passages, for ``marja ask``."""
-    blocks = []
+    """A numbered list of cited passages, for ``marja ask``; when none answers, it says so first
+    and lists the nearest ones below."""
+    blocks = [] if response.answered else [f"{NO_ANSWER} The nearest passages:\n"]
     for p in response.passages:
         c = p.citation
         page = f", page {c.page}" if c.page else ""
         blocks.append(
-            f"[{p.rank}] {c.title} ({c.doc_id}, {c.start}-{c.end}{page})  score {p.score:.3f}\n"
+            f"[{p.rank}] {c.title} ({c.doc_id}, {c.start}-{c.end}{page})  confidence {p.confidence:.2f}\n"
             f"    {p.text.strip()}\n"
         )
     return "\n".join(blocks)

@@ -122,17 +122,31 @@ class Citation(BaseModel):
 class Passage(BaseModel):
     rank: int
     text: str
-    score: float
+    score: float = Field(description="The ranking score: orders the passages of one question only.")
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Probability that this passage answers the question, calibrated the same way "
+        "whatever the languages of question and passage.",
+    )
     lang: str
     citation: Citation
-    highlights: list[Span] = Field(description="The sentences that best answer, as document offsets.")
+    highlights: list[Span] = Field(
+        description="The sentence that answers (two when nearly tied), as document offsets; "
+        "never the whole of a passage of several sentences."
+    )
 
 
 class AskResponse(BaseModel):
     question: str
     lang: str = Field(description="Detected language of the question ('ar', 'en', ...).")
-    passages: list[Passage]
+    answered: bool = Field(
+        description="Whether a passage is close enough to answer. When false, ``passages`` still "
+        "holds the nearest ones and ``reason`` says why."
+    )
+    reason: str | None = Field(default=None, description="Why nothing answers, when ``answered`` is false.")
     version: str | None = Field(default=None, description="The index version that answered.")
+    passages: list[Passage]
     took_ms: float
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.confidence import ANSWER_THRESHOLD
 from index.store import KEEP_VERSIONS
 
 REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
     )
     hnsw_threshold: int = Field(default=50_000, ge=1, description="Chunks from which search is approximate.")
     sentence_vectors: bool = Field(default=True, description="Embed sentences for highlights.")
+    answer_threshold: float = Field(
+        default=ANSWER_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Confidence the best passage needs for an answer; below it /ask says "
+        "'answered': false (and still returns the nearest passages).",
+    )
     lock_timeout_s: float = Field(default=600.0, gt=0)
     keep_versions: int = Field(
         default=KEEP_VERSIONS,

@@ -23,6 +23,26 @@ def test_ask_returns_cited_passages(client: TestClient) -> None:
     assert top["highlights"]
 
 
+def test_ask_says_whether_a_passage_answers(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "Which organizations attended the meeting in 2017?"}).json()
+    assert isinstance(body["answered"], bool)
+    assert body["version"] and body["version"] == client.get("/health").json()["version"]
+    assert (body["reason"] is None) == body["answered"]
+    assert all(0.0 <= p["confidence"] <= 1.0 for p in body["passages"])
+
+
+@pytest.mark.parametrize(("threshold", "answered"), [(0.0, True), (1.0, False)])
+def test_no_answer_still_returns_the_nearest_passages(
+    corpus_collection: Collection, threshold: float, answered: bool
+) -> None:
+    corpus_collection.answer_threshold = threshold
+    with make_client(corpus_collection) as c:
+        body = c.post("/ask", json={"question": "Where was the workshop in Nairobi?", "top_k": 2}).json()
+    assert body["answered"] is answered
+    assert body["reason"] == (None if answered else "no passage is close enough")
+    assert len(body["passages"]) == 2 and body["passages"][0]["highlights"]
+
+
 def test_every_citation_round_trips_through_get_document(client: TestClient) -> None:
     for question in (
         "Which organizations attended the meeting in 2017?",

@@ -21,6 +21,24 @@ def test_ask_json_has_the_api_shape(data_dir: Path, capsys: pytest.CaptureFixtur
     assert top["highlights"]
 
 
+def test_ask_says_when_no_passage_answers(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "What is the capital of Japan?", "--top-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No passage answers this question.")
+    assert "[1]" in out and "[2]" in out  # the nearest passages, below
+    assert main(["ask", "What is the capital of Japan?", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["answered"] is False and body["reason"] == "no passage is close enough" and body["passages"]
+
+    assert main(["ask", "Which organizations attended the meeting in 2017?", "--top-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "No passage answers" not in out and "confidence" in out
+    assert main(["ask", "Which organizations attended the meeting in 2017?", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["answered"] is True and body["reason"] is None
+    assert 0.0 <= body["passages"][0]["confidence"] <= 1.0
+
+
 def test_data_dir_flag_overrides_the_environment(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
