@@ -24,7 +24,8 @@ def test_the_bundled_set_meets_its_floor_and_writes_a_report(
     assert main([*args, "--min-recall-at-5", "0.95"]) == 0
     report = json.loads(capsys.readouterr().out)
     run = report["run"]
-    assert run["questions"] == 52 and run["unanswerable"] == 4 and run["version"] == "v000001"
+    assert run["questions"] == 106 and run["unanswerable"] == 58 and run["version"] == "v000001"
+    assert run["answered_rate"] >= 0.95 and run["abstained_rate"] >= 0.9
     assert set(run["by_lang"]) == {"ar", "en"}
     for scores in run["by_lang"].values():
         assert scores["questions"] == 24 and scores["recall"]["1"] >= 0.9 and scores["recall"]["10"] == 1.0
