@@ -123,11 +123,11 @@ def served(
 
 
 class HighlightClock:
-    """Time spent in ``_best_sentences`` during bare searches (patched in this process only)."""
+    """Time spent in ``best_sentences`` during bare searches (patched in this process only)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._inner = search_module._best_sentences
+        self._inner = search_module.best_sentences
 
     def __enter__(self) -> HighlightClock:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -137,11 +137,11 @@ class HighlightClock:
             finally:
                 self.seconds += time.perf_counter() - t0
 
-        search_module._best_sentences = timed  # type: ignore[assignment]
+        search_module.best_sentences = timed  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        search_module._best_sentences = self._inner  # type: ignore[assignment]
+        search_module.best_sentences = self._inner  # type: ignore[assignment]
 
 
 def cpu_seconds(pid: int) -> float:

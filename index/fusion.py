@@ -16,19 +16,26 @@ XQuAD (articles 0–23) and checked on the other half.
 
 **Several languages** (:mod:`index.centring`): raw cosines favour the question's language, and
 BM25 can only ever favour it. Each candidate gets four cosines — raw and centred, chunk and best
-sentence — and its score is a linear function of them, of BM25 (same language only) and of the
-year evidence, with one set of weights for passages in the question's language and another for
-passages in another language, plus an offset per question language:
+sentence — and its score is a linear function of them and of the lexical evidence, with one set
+of weights for passages in the question's language and another for passages in another
+language, plus an offset per question language:
 
-    score = w_pair · [cos, cos_sentence, cos_centred, cos_centred_sentence, BM25/BM25max]
+    score = w_pair · [cos, cos_sentence, cos_centred, cos_centred_sentence,
+                      BM25/BM25max, [BM25's best], BM25's lead over its second]
             + offset(question language, if the passage is in another language) + γ·[year]
+
+Here BM25max counts the question's words that no chunk contains too (a passage that matches
+"workshop" but not "coastal fisheries" is weak evidence, not full marks), and BM25's best
+passage in the question's language, with its lead over the second, is marked: one passage that
+stands out lexically says more than its score alone. Across languages BM25 only matches shared
+tokens (names in Latin script, digits), and gets a small weight.
 
 The weights were fitted on the XQuAD split pool (each paragraph kept in one language only),
 articles 0–23, by maximising the likelihood that the paragraph a question was written on comes
-first (a listwise softmax over the candidates); the offsets then trade same-language against
-cross-language recall so that same-language recall@1 stays at least .945 on those articles.
-``python -m bench.fusion_fit`` reproduces them; ``bench/xquad.py`` measures the result on the
-held-out articles 24–47. Re-fit both when the embedder changes.
+first (a listwise softmax over the candidates); the offsets then balance, per question language,
+same-language against cross-language recall@1 on those articles. ``python -m bench.fusion_fit``
+reproduces them; ``bench/xquad.py`` measures the result on the held-out articles 24–47. Re-fit
+both (and ``bench/confidence.py``) when the embedder changes.
 """
 
 from __future__ import annotations

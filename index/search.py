@@ -1,11 +1,11 @@
-"""Hybrid search over one snapshot: candidates from both indexes, fused, highlighted."""
+"""Hybrid search over one snapshot: candidates from both indexes with their evidence, ranked
+(:mod:`index.fusion`, :mod:`index.time_ranking`), with confidence and highlights."""
 
 from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -13,13 +13,14 @@ from index.catalog import Filters, StoredChunk
 from index.centring import CentredQuery
 from index.confidence import ConfidenceModel
 from index.fusion import Candidates, FusionWeights
+from index.highlights import best_sentences
 from index.lexical import LexicalIndex
 from index.snapshot import Snapshot
 from index.time_ranking import rank
-from text.analyzer import analyze, query_terms
+from text.analyzer import query_terms
 from text.clipping import clip
 from text.temporal import TimeIntent, parse_time_intent
-from text.years import is_year, without_years, years_mentioned
+from text.years import without_years, years_mentioned
 
 logger = logging.getLogger(__name__)
 
@@ -96,55 +97,6 @@ def with_follow_up_context(question: str, previous: str | None) -> str:
     if years_mentioned(question):
         previous = without_years(previous)
     return f"{previous.strip()} {question.strip()}"
-
-
-HIGHLIGHT_TIE = 0.01
-"""A second sentence is highlighted only when it scores within this of the best (e5 compresses
-cosines into a narrow band: a list that answers "which organizations…" next to the sentence
-that names the meeting), and only in a passage of three sentences or more: the highlight must
-say which part answers, never mark the whole passage."""
-MAX_HIGHLIGHTS = 2
-YEAR_ECHO = 0.04
-
-
-@lru_cache(maxsize=8192)
-def _sentence_terms(sentence: str) -> frozenset[str]:
-    """The terms of a sentence; the passages that answer keep coming back, so their sentences
-    are analysed once (the analyser was most of the highlighting time)."""
-    return frozenset(analyze(sentence))
-
-
-def _best_sentences(snapshot: Snapshot, stored: StoredChunk, query: Query) -> tuple[tuple[int, int], ...]:
-    """The sentence(s) of the chunk that best answer the query, as document offsets, in text order.
-
-    Sentences are scored by their vector's cosine to the question plus a small bonus for the
-    question's terms (other than years) they contain. One sentence is highlighted, two when the
-    second is nearly as good (``HIGHLIGHT_TIE``) and the passage has more than two; a passage of
-    one sentence is its own highlight.
-    """
-    sentences = stored.chunk.sentences
-    if len(sentences) <= 1:
-        return tuple(sentences)
-    vectors = snapshot.sentences.of(stored.id)
-    if vectors is None or len(vectors) != len(sentences):
-        scores = np.zeros(len(sentences), dtype=np.float32)
-    else:
-        scores = vectors @ query.vector
-    # Years pick the passage (boost, filters); inside it the year usually sits in the sentence
-    # that introduces the event rather than the one that answers ("In 2017, the fifth meeting
-    # was held in Djibouti." before the list of who attended): it does not count as a shared
-    # term, and a sentence that only echoes the question's year loses ``YEAR_ECHO``.
-    chunk = stored.chunk
-    terms = [_sentence_terms(chunk.text[s - chunk.start : e - chunk.start]) for s, e in sentences]
-    wanted = {t for t in query.terms if not is_year(t)}
-    if wanted:
-        scores = scores + 0.1 * np.array([len(wanted & t) / len(wanted) for t in terms], dtype=np.float32)
-    asked = {str(y) for y in query.intent.years}
-    if asked:
-        scores = scores - YEAR_ECHO * np.array([bool(asked & t) for t in terms], dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")[: min(MAX_HIGHLIGHTS, len(sentences) - 1)]
-    chosen = [i for i in order if scores[i] >= scores[order[0]] - HIGHLIGHT_TIE]
-    return tuple(sentences[i] for i in sorted(chosen))
 
 
 def _dense_candidates(
@@ -294,7 +246,13 @@ def search(
                 chunk_id=int(ids[i]),
                 score=float(scores[i]),
                 stored=chunk,
-                highlights=_best_sentences(snapshot, chunk, query),
+                highlights=best_sentences(
+                    chunk.chunk,
+                    snapshot.sentences.of(chunk.id),
+                    question=query.vector,
+                    terms=query.terms,
+                    years=query.intent.years,
+                ),
                 confidence=float(confidence[i]),
                 time_mismatch=bool(ranked.mismatch[i]),
             )
