@@ -8,13 +8,14 @@
    split pool of ``bench.xquad``) and kind of pair (passage in the question's language or not).
    Articles 24–47 then show, per language pair, how well confidence separates answers from near
    misses (AUC) and how close it is to the observed rate (expected calibration error).
-2. **Answering or not** on the bundled corpus with the real model: the answerable questions of
-   the quality test (``tests/test_quality.py``) against the unanswerable ones in
-   ``tests/data/unanswerable.jsonl`` (events that never happened, places and bodies the
-   collection never mentions, and off-topic questions, in both languages, split in two halves).
-   The threshold is chosen on the "dev" half (the highest share of unanswerable questions
-   refused while at least ``ANSWERED_FLOOR`` of the answerable ones are answered); the "test"
-   half is reported apart.
+2. **Answering or not** on the bundled corpus with the real model: the bundled question set
+   (``corpus/questions.jsonl``, the quality test's): its answerable questions against those
+   nothing in the collection answers (events that never happened, places and bodies the
+   collection never mentions, off-topic questions, in both languages). The unanswerable ones
+   whose id starts with ``none-dev-`` are the "dev" half, the others the "test" half. The
+   threshold is chosen on the "dev" half (the highest share of unanswerable questions refused
+   while at least ``ANSWERED_FLOOR`` of the answerable ones are answered); the "test" half is
+   reported apart.
 
     python -m bench.confidence [--data ../shared/benchmarks/xquad]
 
@@ -39,13 +40,13 @@ from index.catalog import Filters
 from index.collection import Collection
 from index.confidence import Calibration, ConfidenceModel
 from index.embedders.factory import create_embedder
+from index.evaluation.questions import read_question_set
 from index.search import search
 from ingest.loaders import iter_source_files, load_file
-from tests.test_quality import ARABIC, ENGLISH
 
 logger = logging.getLogger("bench.confidence")
 
-UNANSWERABLE = REPO / "tests" / "data" / "unanswerable.jsonl"
+QUESTIONS = REPO / "corpus" / "questions.jsonl"
 ANSWERED_FLOOR = 0.95
 THRESHOLDS = np.round(np.arange(0.01, 0.96, 0.01), 2)
 CURVE = np.round(np.arange(0.05, 0.96, 0.05), 2)
@@ -164,22 +165,20 @@ class Asked:
 
 
 def ask_corpus(collection: Collection, model: ConfidenceModel) -> list[Asked]:
-    unanswerable = [
-        json.loads(line) for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if line
-    ]
-    questions = [(q, lang, True, "all") for lang, qs in (("en", ENGLISH), ("ar", ARABIC)) for q, _ in qs]
-    questions += [(u["question"], u["lang"], False, u["half"]) for u in unanswerable]
+    """The bundled question set asked of the bundled corpus: the best passage's log-odds (before
+    any time mismatch) and whether its time contradicts the question's."""
     snapshot = collection.snapshot()
     out = []
-    for text, lang, answerable, half in questions:
-        query = collection.prepare(text)
+    for q in read_question_set(QUESTIONS):
+        query = collection.prepare(q.question)
         hits = search(
-            snapshot, query, top_k=1, filters=Filters(), weights=collection.weights, calibration=model
+            snapshot, query, top_k=1, filters=q.filters, weights=collection.weights, calibration=model
         )
         top = hits[0]
         p = min(max(top.confidence, 1e-12), 1 - 1e-12)
         logit = float(np.log(p / (1 - p))) + model.mismatch_penalty * top.time_mismatch
-        out.append(Asked(text, lang, answerable, half, logit, top.time_mismatch))
+        half = "all" if q.answerable else ("dev" if q.id and q.id.startswith("none-dev-") else "test")
+        out.append(Asked(q.question, q.lang or query.language, q.answerable, half, logit, top.time_mismatch))
     return out
 
 
