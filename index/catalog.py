@@ -324,20 +324,6 @@ class CatalogReader:
         rows = self._rows("SELECT id, context, text, lang FROM chunks ORDER BY id")
         return [(r["id"], embedding_text(r["context"], r["text"]), r["lang"]) for r in rows]
 
-    def years_of(self, ids: Iterable[int], years: Iterable[int]) -> set[int]:
-        """Which of ``ids`` mention any of ``years``."""
-        ids, years = [int(i) for i in ids], [int(y) for y in years]
-        if not ids or not years:
-            return set()
-        rows = self._rows(
-            # ``+year`` keeps SQLite on the chunk_id index: a few candidates, whereas a common
-            # year can be mentioned by a large share of a big collection.
-            f"SELECT DISTINCT chunk_id FROM chunk_years WHERE chunk_id IN ({','.join('?' * len(ids))}) "
-            f"AND +year IN ({','.join('?' * len(years))})",
-            ids + years,
-        )
-        return {r[0] for r in rows}
-
     def times_of(self, ids: Iterable[int]) -> dict[int, ChunkTime]:
         """The years each of ``ids`` mentions and its document's year (``event_year`` or ``date``)."""
         ids = [int(i) for i in ids]

@@ -93,7 +93,8 @@ def test_question_length_is_enforced(service: str, open_tab: OpenTab) -> None:
 
     box.press("Enter")
     turn = widget.locator(".turn").first
-    expect(turn.locator(".passage").first).to_be_visible()
+    # Answered, or (the same sentence sixty times over) the nearest passages folded: no error.
+    expect(turn.locator(".passage").first).to_be_attached()
     expect(turn.locator(".error")).to_have_count(0)
     expect(count).to_be_hidden()
 
@@ -155,10 +156,11 @@ def test_chained_follow_ups_keep_the_subject(service: str, open_tab: OpenTab) ->
     tab = open_tab(f"{service}/")
     bodies = tab.ask_bodies()
     first = "Which organizations attended the meeting in 2017?"
-    expect(tab.ask(first).locator(".passage h3").first).to_contain_text("2017")
-    expect(tab.ask("and in 2019?").locator(".passage h3").first).to_contain_text("2019")
+    # The first passage is about the year asked (an English summary or the Arabic page's item).
+    expect(tab.ask(first).locator(".passage").first).to_contain_text(re.compile("2017|٢٠١٧"))
+    expect(tab.ask("and in 2019?").locator(".passage").first).to_contain_text(re.compile("2019|٢٠١٩"))
     third = tab.ask("and in 2023?")
-    expect(third.locator(".passage h3").first).to_contain_text("2023")
+    expect(third.locator(".passage").first).to_contain_text(re.compile("2023|٢٠٢٣"))
     expect(third.locator(".passage .text").first).to_contain_text(re.compile("organi[sz]ations|منظم"))
     assert [b["previous_question"] for b in bodies] == [None, first, first]
 

@@ -39,7 +39,7 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
     term = analyzer._term
     detect = language.detect_langs
     search, max_score = LexicalIndex.search, LexicalIndex.max_score
-    years_of = CatalogReader.years_of
+    mentions_any = CatalogReader.mentions_any
     embed = corpus_collection.embedder.embed_queries
 
     def counting_term(token: str) -> str | None:
@@ -54,13 +54,14 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
         counted.lexical_terms.append(len(terms))
         return search(self, terms, *args, **kwargs)
 
-    def counting_max_score(self, terms):  # type: ignore[no-untyped-def]
+    def counting_max_score(self, terms, **kwargs):  # type: ignore[no-untyped-def]
         counted.lexical_terms.append(len(terms))
-        return max_score(self, terms)
+        return max_score(self, terms, **kwargs)
 
-    def counting_years_of(self, ids, years):  # type: ignore[no-untyped-def]
+    def counting_mentions_any(self, years):  # type: ignore[no-untyped-def]
+        years = list(years)
         counted.years_looked_up.append(len(years))
-        return years_of(self, ids, years)
+        return mentions_any(self, years)
 
     def counting_embed(texts):  # type: ignore[no-untyped-def]
         counted.embedded_chars.extend(len(t) for t in texts)
@@ -70,7 +71,7 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setattr(language, "detect_langs", counting_detect)
     monkeypatch.setattr(LexicalIndex, "search", counting_search)
     monkeypatch.setattr(LexicalIndex, "max_score", counting_max_score)
-    monkeypatch.setattr(CatalogReader, "years_of", counting_years_of)
+    monkeypatch.setattr(CatalogReader, "mentions_any", counting_mentions_any)
     monkeypatch.setattr(corpus_collection.embedder, "embed_queries", counting_embed)
     language.detect_language.cache_clear()
     yield counted
@@ -103,6 +104,8 @@ def test_a_long_question_costs_bounded_analysis(corpus_collection: Collection, w
     assert all(n <= QUESTION_LANGUAGE_SAMPLE for n in work.language_chars) and len(work.language_chars) <= 2
     assert work.lexical_terms and all(n <= MAX_QUERY_TERMS for n in work.lexical_terms)
     assert all(n <= MAX_QUERY_YEARS for n in work.years_looked_up)
+    if name == "years":
+        assert work.years_looked_up  # the years were looked up, a bounded number of them
     assert work.embedded_chars and max(work.embedded_chars) <= MAX_QUESTION
 
 
