@@ -46,11 +46,11 @@ class ConfidenceModel:
     """Calibrations fitted by ``bench/confidence.py``."""
 
     one_language: tuple[Calibration, Calibration] = (
-        Calibration(52.974, -46.7),
-        Calibration(47.076, -36.71),
+        Calibration(52.969, -46.695),
+        Calibration(47.077, -36.71),
     )
     """One-language collection: (passage in the question's language, in another)."""
-    mixed: tuple[Calibration, Calibration] = (Calibration(14.271, -9.371), Calibration(8.442, -4.787))
+    mixed: tuple[Calibration, Calibration] = (Calibration(14.271, -9.37), Calibration(8.441, -4.786))
     """Multilingual collection: (passage in the question's language, in another)."""
     mismatch_penalty: float = 3.0
 
