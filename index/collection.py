@@ -61,6 +61,8 @@ class Answer:
     """Whether the best passage is confident enough to be an answer (see :mod:`index.confidence`)."""
     reason: str | None = None
     """Why there is no answer, when ``answered`` is false."""
+    threshold: float = ANSWER_THRESHOLD
+    """The confidence a passage needs to count as an answer (``answered`` is the first one's)."""
     embed_seconds: float = 0.0
     """Time spent on the question's vector (about zero when it was cached)."""
     search_seconds: float = 0.0
@@ -269,6 +271,7 @@ class Collection:
             version=snapshot.version,
             answered=answered,
             reason=None if answered else NO_ANSWER_REASON,
+            threshold=self.answer_threshold,
             embed_seconds=embedded - embedding,
             search_seconds=(embedding - started) + (time.perf_counter() - embedded),
         )

@@ -121,9 +121,9 @@ class Metrics:
         self.question_seconds.labels("embed").observe(embed_seconds)
         self.question_seconds.labels("search").observe(search_seconds)
 
-    def record_answer(self, answered: bool | None) -> None:
-        """Count one answered question; ``answered=False`` when nothing answered it."""
-        self.questions.labels("unknown" if answered is None else str(answered).lower()).inc()
+    def record_answer(self, answered: bool) -> None:
+        """Count one question; ``answered=False`` when no passage was confident enough."""
+        self.questions.labels(str(answered).lower()).inc()
 
     def record_ingest(self, report: IngestReport) -> None:
         for result, ids in (

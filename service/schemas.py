@@ -129,6 +129,10 @@ class Passage(BaseModel):
         description="Probability that this passage answers the question, calibrated the same way "
         "whatever the languages of question and passage.",
     )
+    answers: bool = Field(
+        description="Whether the confidence reaches the answer threshold (MARJA_ANSWER_THRESHOLD): a "
+        "strong match. ``answered`` is the first passage's."
+    )
     lang: str
     citation: Citation
     highlights: list[Span] = Field(

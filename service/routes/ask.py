@@ -41,5 +41,5 @@ async def ask(request: AskRequest, collection: CollectionDep, http: Request) -> 
     )
     metrics: Metrics = http.app.state.metrics
     metrics.record_question(embed_seconds=answer.embed_seconds, search_seconds=answer.search_seconds)
-    metrics.record_answer(None)  # no judgement of "answered" yet
+    metrics.record_answer(answer.answered)
     return presenter.ask_response(answer, took_ms=(time.perf_counter() - started) * 1000)

@@ -923,8 +923,8 @@
         : [];
 
       const meta = [];
-      if (typeof p.confidence === "number") {
-        const strong = p.confidence >= 0.5;
+      if (typeof p.answers === "boolean") {
+        const strong = p.answers; // the service's calibrated threshold, never a raw score here
         meta.push(el("span", { class: `tag ${strong ? "strong" : "weak"}` }, strong ? t.strong : t.weak));
       }
       if (c.page) meta.push(el("span", {}, fmt(t.page, { n: c.page })));

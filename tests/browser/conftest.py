@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, Playwright, Request, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from harness.live import LiveServer
 from harness.samples import make_pdf
@@ -317,6 +326,17 @@ class Tab:
                 bodies.append(json.loads(request.post_data or "{}"))
 
         self.page.on("request", on_request)
+        return bodies
+
+    def ask_answers(self) -> list[dict]:
+        """From now on, record the JSON body of every answer to POST /ask the page receives."""
+        bodies: list[dict] = []
+
+        def on_response(response: Response) -> None:
+            if response.request.method == "POST" and response.url.endswith("/ask") and response.ok:
+                bodies.append(response.json())
+
+        self.page.on("response", on_response)
         return bodies
 
     def shadow_eval(self, script: str, arg: object = None, selector: str = "marja-chat") -> object:

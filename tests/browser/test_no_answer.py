@@ -1,19 +1,17 @@
 """When nothing answers: the widget says so, keeps the nearest passages folded, shows match strength.
 
-``/ask`` is gaining ``answered``, ``reason`` and a per-passage ``confidence`` (the language-fair
-ranking issue). Until the service sends them, :func:`_as_ask_will_answer` adds them to the real
-answer in flight, with the values the service will give such a question; once the service sends
-them, the real values go through untouched and these tests check the real thing.
+Everything here is the live service's own answer: ``answered`` and each passage's ``answers`` come
+from its calibrated confidence and threshold (see the README's "Saying when nothing answers").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import expect
 
 from service.feedback_store import FeedbackStore
 from tests.browser.conftest import Tab, axe_violations
@@ -25,26 +23,6 @@ OFF_TOPIC_AR = "ما هي عاصمة اليابان؟"
 Q_EN = "Which organizations attended the meeting in 2017?"
 OpenTab = Callable[..., Tab]
 RAW_NUMBER = re.compile(r"\b0?\.\d{2,}\b")
-
-
-def _as_ask_will_answer(page: Page, *, answered: bool, confidences: Sequence[float]) -> list[bool]:
-    """Route /ask to the live service; add the fields it does not send yet. Returns a list that
-    records, per answer, whether the service sent ``answered`` itself."""
-    real: list[bool] = []
-
-    def handle(route: Route) -> None:
-        response = route.fetch()
-        body = response.json()
-        real.append("answered" in body)
-        if "answered" not in body:
-            body["answered"] = answered
-            body["reason"] = None if answered else "no passage is close enough"
-            for passage, confidence in zip(body["passages"], confidences, strict=False):
-                passage["confidence"] = confidence
-        route.fulfill(response=response, json=body)
-
-    page.route("**/ask", handle)
-    return real
 
 
 @pytest.mark.parametrize(
@@ -59,7 +37,6 @@ def test_no_answer_state(
 ) -> None:
     tab = open_tab(f"{service}/", locale=locale)
     widget = tab.widget()
-    _as_ask_will_answer(tab.page, answered=False, confidences=(0.31, 0.12, 0.05))
     turn = tab.ask(question)
     expect(turn.locator(".none")).to_have_text(says)
     expect(widget.get_by_role("status")).to_have_text(says)
@@ -80,14 +57,18 @@ def test_no_answer_state(
 
 def test_strong_and_weak_matches_never_show_scores(service: str, open_tab: OpenTab) -> None:
     tab = open_tab(f"{service}/")
-    _as_ask_will_answer(tab.page, answered=True, confidences=(0.93, 0.71, 0.22))
+    answers = tab.ask_answers()
     turn = tab.ask(Q_EN)
     expect(turn.locator(".none")).to_have_count(0)
     expect(turn.locator("details")).to_have_count(0)
     tags = turn.locator(".passage .tag")
     expect(tags.first).to_have_text("Strong match")
     texts = tags.all_text_contents()
-    assert set(texts) <= {"Strong match", "Weak match"} and len(texts) == 3
+    (body,) = answers
+    assert body["answered"] and len(texts) == len(body["passages"]) == 3
+    # Each tag says what the service said of that passage: strong where its confidence reaches
+    # the answer threshold.
+    assert texts == ["Strong match" if p["answers"] else "Weak match" for p in body["passages"]]
     meta = " ".join(turn.locator(".passage .meta").all_text_contents())
     assert not RAW_NUMBER.search(meta), meta
     expect(tab.widget().get_by_role("status")).to_have_text(re.compile(r"^3 passages from "))
@@ -96,7 +77,6 @@ def test_strong_and_weak_matches_never_show_scores(service: str, open_tab: OpenT
 def test_agreeing_that_nothing_answers(service: str, index_dir: Path, open_tab: OpenTab) -> None:
     """A thumbs up on "no passage answers" is stored as such (and exports as answerable: false)."""
     tab = open_tab(f"{service}/")
-    _as_ask_will_answer(tab.page, answered=False, confidences=(0.2, 0.1, 0.1))
     turn = tab.ask(OFF_TOPIC_EN)
     feedback = turn.locator(".feedback")
     feedback.get_by_role("button", name="Helpful", exact=True).click()

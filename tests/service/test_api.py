@@ -41,6 +41,21 @@ def test_no_answer_still_returns_the_nearest_passages(
     assert body["answered"] is answered
     assert body["reason"] == (None if answered else "no passage is close enough")
     assert len(body["passages"]) == 2 and body["passages"][0]["highlights"]
+    assert [p["answers"] for p in body["passages"]] == [answered, answered]
+
+
+def test_each_passage_says_whether_it_reaches_the_threshold(corpus_collection: Collection) -> None:
+    """``answers`` is the passage's confidence against the threshold; ``answered`` the first one's."""
+    with make_client(corpus_collection) as c:
+        first = c.post("/ask", json={"question": "Where was the workshop in Nairobi?", "top_k": 5}).json()
+        confidences = sorted({p["confidence"] for p in first["passages"]})
+        assert len(confidences) >= 2
+        corpus_collection.answer_threshold = (confidences[0] + confidences[-1]) / 2
+        body = c.post("/ask", json={"question": "Where was the workshop in Nairobi?", "top_k": 5}).json()
+    flags = [p["answers"] for p in body["passages"]]
+    assert flags == [p["confidence"] >= corpus_collection.answer_threshold for p in body["passages"]]
+    assert True in flags and False in flags
+    assert body["answered"] is flags[0]
 
 
 def test_every_citation_round_trips_through_get_document(client: TestClient) -> None:
