@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import MarjaError
+from core.limits import MAX_TOP_K
 from index.builder import IngestReport
 from index.catalog import Filters
 from index.collection import Collection
-from index.evaluation.run import MAX_TOP_K
 from ingest.folders import scan
 from service import presenter
 from service.logs import configure_logging

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS, MAX_TOP_K
 from text.cleaning import has_visible_text, strip_controls
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -37,8 +38,6 @@ def visible_text(value: str) -> str:
     return value
 
 
-MAX_QUESTION_CHARS = 2000
-MAX_TOP_K = 50
 _HAS_CONTENT = r"[^\s\x00-\x1f\x7f]"  # at least one character that is not space or control
 
 EXAMPLE_QUESTION_EN = "Which organizations attended the meeting in 2017?"
@@ -52,7 +51,7 @@ class AskFilters(BaseModel):
 
     year: int | None = Field(default=None, ge=1000, le=2999, description="A year the passage mentions.")
     lang: str | None = Field(
-        default=None, pattern=r"^[a-z]{2,3}$", description="Passage language, e.g. 'ar'."
+        default=None, pattern=LANG_CODE_PATTERN, description="Passage language, e.g. 'ar'."
     )
     doc_id: str | None = Field(default=None, max_length=128, description="Only this document.")
     kind: str | None = Field(default=None, max_length=40, description="'source' or 'summary'.")
@@ -200,7 +199,7 @@ class DocumentIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=500)
     text: str = Field(min_length=1)
-    lang: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    lang: str | None = Field(default=None, pattern=LANG_CODE_PATTERN)
     kind: str = Field(default="source", pattern=r"^[a-z][a-z0-9_-]{0,39}$")
     source_url: str | None = Field(default=None, max_length=2000)
     doc_id: str | None = Field(default=None, max_length=128)
@@ -291,7 +290,7 @@ class FeedbackIn(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=_HAS_CONTENT)
     previous_question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
-    lang: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="The question's language.")
+    lang: str | None = Field(default=None, pattern=LANG_CODE_PATTERN, description="The question's language.")
     verdict: Literal["up", "down"]
     comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
     passages: list[FeedbackPassageIn] = Field(

@@ -29,19 +29,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH
 from core.errors import InvalidQuestionSet
+from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS
 from index.catalog import Filters
 from index.evaluation.rules import HitRule, fold
 from text.cleaning import strip_controls
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_QUESTIONS = 10_000
-MAX_QUESTION_CHARS = 2000
 MAX_PHRASE_CHARS = 2000
 MAX_PHRASES = 20
 MAX_ERRORS_SHOWN = 10
 FORMATS = (".jsonl", ".csv", ".json")
 
-_LANG = r"^[a-z]{2,3}$"
+_LANG = LANG_CODE_PATTERN
 
 
 @dataclass(frozen=True)

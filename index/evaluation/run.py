@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.errors import EmptyIndex, InvalidQuery
+from core.limits import MAX_TOP_K
 from index.collection import Collection
 from index.evaluation.metrics import QuestionResult, Summary, summarize
 from index.evaluation.questions import EvalQuestion
 
 logger = logging.getLogger(__name__)
 
-MAX_TOP_K = 50
 
 EvalProgress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each question."""

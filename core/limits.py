@@ -1,0 +1,10 @@
+"""The bounds of a question, the same for the HTTP API, the command line and evaluations."""
+
+from __future__ import annotations
+
+MAX_QUESTION_CHARS = 2000
+"""Longest question (and previous question) accepted, in characters."""
+MAX_TOP_K = 50
+"""Most passages one answer may hold."""
+LANG_CODE_PATTERN = r"^[a-z]{2,3}$"
+"""A language code as filters and documents give it: ISO 639-1 or -3, lower case ("ar", "en")."""
