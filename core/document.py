@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from anyascii import anyascii
+
 from core.errors import InvalidDocumentId
 
 DOC_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
@@ -27,13 +29,39 @@ def validate_doc_id(doc_id: str) -> str:
     return doc_id
 
 
+ID_HASH_CHARS = 8
+"""Hex digits of the name's hash that end an id whose name was not plain Latin."""
+
+# anyascii writes Arabic as its consonants (the long vowel alif and ta marbuta vanish:
+# "الدوحة" → "ldwhh"); these letters are written the way common romanisations write them.
+_ARABIC_VOWELS = str.maketrans({"ا": "a", "أ": "a", "إ": "i", "آ": "a", "ٱ": "a", "ى": "a", "ة": "a"})
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+
+
 def slugify(name: str) -> str:
-    """Turn a file stem or title into a document id (``2025 Brief.pdf`` → ``2025-brief``)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower()).strip("-._")
-    if not slug:
-        slug = "doc-" + hashlib.sha256(name.encode()).hexdigest()[:12]
-    return slug[:MAX_DOC_ID_LENGTH]
+    """Turn a file stem or title into a document id (``2025 Brief.pdf`` → ``2025-brief``).
+
+    Ids are ASCII (they go into URLs and commands). A name in another script is romanised
+    (``2025 اجتماع الدوحة`` → ``2025-ajtmaa-aldwha-…``) and, because romanisation loses letters
+    (``س`` and ``ص`` both give ``s``), ends with a short hash of the name: two names never share an
+    id unless they are the same name. Accents on Latin letters are dropped without a hash
+    (``Café`` → ``cafe``), so plain and accented Latin names keep the ids they always had.
+    """
+    name = unicodedata.normalize("NFC", name)  # one id for a name however its file system wrote it
+    decomposed = unicodedata.normalize("NFKD", name)
+    romanised = any(not ch.isascii() and unicodedata.category(ch)[0] in "LN" for ch in decomposed)
+    if not romanised:
+        slug = _slug(decomposed.encode("ascii", "ignore").decode())
+        if not slug:
+            slug = "doc-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+        return slug[:MAX_DOC_ID_LENGTH]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:ID_HASH_CHARS]
+    slug = _slug(anyascii(name.translate(_ARABIC_VOWELS)))[: MAX_DOC_ID_LENGTH - ID_HASH_CHARS - 1]
+    slug = slug.rstrip("-._")
+    return f"{slug}-{digest}" if slug else f"doc-{digest}"
 
 
 API_ORIGIN = "api"
