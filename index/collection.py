@@ -69,6 +69,20 @@ class Answer:
     """Time spent on everything else: language, analysis, both indexes, fusion, highlights."""
 
 
+EMPTY_INDEX_REASON = "the index holds no documents"
+NO_MATCH_REASON = "no passage matches the filters"
+
+
+def _no_answer_reason(snapshot: Snapshot, filters: Filters | None, hits: Sequence[Hit]) -> str:
+    """Why a question got no answer: nothing to search, nothing the filters let through, or
+    nothing close enough (search returns no passage only in the first two cases)."""
+    if snapshot.is_empty:
+        return EMPTY_INDEX_REASON
+    if not hits and filters is not None and not filters.is_empty():
+        return NO_MATCH_REASON
+    return NO_ANSWER_REASON
+
+
 @dataclass(frozen=True)
 class Preview:
     """What an ingest or sync would do (nothing written), and where each document comes from."""
@@ -270,7 +284,7 @@ class Collection:
             hits=hits,
             version=snapshot.version,
             answered=answered,
-            reason=None if answered else NO_ANSWER_REASON,
+            reason=None if answered else _no_answer_reason(snapshot, filters, hits),
             threshold=self.answer_threshold,
             embed_seconds=embedded - embedding,
             search_seconds=(embedding - started) + (time.perf_counter() - embedded),

@@ -5,23 +5,33 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from core.document import MAX_DOC_ID_LENGTH
 from core.errors import MarjaError
-from core.limits import MAX_TOP_K
+from core.limits import (
+    LANG_CODE_PATTERN,
+    MAX_KIND_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 from index.builder import IngestReport
 from index.catalog import Filters
 from index.collection import Collection
 from ingest.folders import scan
 from service import presenter
 from service.logs import configure_logging
+from service.schemas import LANG_CODE_HINT, visible_text
 from service.settings import Settings
 
 logger = logging.getLogger("marja")
@@ -31,7 +41,7 @@ GRACEFUL_SHUTDOWN_S = 30
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
-    if args.data_dir is not None:
+    if getattr(args, "data_dir", None) is not None:
         overrides["data_dir"] = args.data_dir
     if getattr(args, "model", None):
         overrides["model"] = args.model
@@ -148,15 +158,36 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _empty_index(settings: Settings) -> str:
+    """What to say when the index in use holds nothing: where it was looked for, and how to fill it
+    or find the one that has documents."""
+    return presenter.empty_index_text(
+        settings.data_dir, elsewhere=[d for d in _NEARBY_DATA_DIRS if _holds_an_index(d, settings.data_dir)]
+    )
+
+
+_NEARBY_DATA_DIRS = (Path("data"),)
+"""Where ``make run`` keeps its index (the Makefile's MARJA_DATA_DIR), relative to the current folder."""
+
+
+def _holds_an_index(candidate: Path, data_dir: Path) -> bool:
+    from index.store import IndexStore
+
+    if candidate.resolve() == data_dir.resolve():
+        return False
+    return IndexStore(candidate / "index").current() is not None
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
-    documents, version = _collection(_settings(args)).documents_with_version()
+    settings = _settings(args)
+    documents, version = _collection(settings).documents_with_version()
     listing = presenter.document_list(documents, version=version)
     if args.json:
         print(listing.model_dump_json(indent=1))
     elif listing.documents:
         print(presenter.documents_text(listing))
-    else:
-        print("(no documents)", file=sys.stderr)
+    if not listing.documents and version is None:
+        print(f"marja: {_empty_index(settings)}", file=sys.stderr)
     return 0
 
 
@@ -171,7 +202,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    collection = _collection(_settings(args))
+    settings = _settings(args)
+    collection = _collection(settings)
     started = time.perf_counter()
     answer = collection.ask(
         args.question,
@@ -181,10 +213,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     response = presenter.ask_response(answer, took_ms=(time.perf_counter() - started) * 1000)
     if args.json:
         print(response.model_dump_json(indent=1))
-    elif response.passages:
+    if answer.version is None:  # nothing to search: say where marja looked, not "no answer"
+        print(f"marja: {_empty_index(settings)}", file=sys.stderr)
+        return 1
+    if not args.json:
         print(presenter.answer_text(response))
-    else:
-        print(presenter.NO_ANSWER)
     return 0
 
 
@@ -248,18 +281,55 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def _fraction(value: str) -> float:
-    number = float(value)
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+# -- what the options accept: the bounds of the HTTP API (core.limits), said the same way --------
+
+
+def _number(value: str, kind: type[int] | type[float], low: float, high: float) -> Any:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
     return number
+
+
+def _fraction(value: str) -> float:
+    return float(_number(value, float, 0, 1))
 
 
 def _top_k(value: str) -> int:
-    number = int(value)
-    if not 1 <= number <= MAX_TOP_K:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {MAX_TOP_K}")
-    return number
+    return int(_number(value, int, 1, MAX_TOP_K))
+
+
+def _year(value: str) -> int:
+    return int(_number(value, int, MIN_YEAR, MAX_YEAR))
+
+
+def _question(value: str) -> str:
+    if len(value) > MAX_QUESTION_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"the question is {len(value):,} characters, over the limit of {MAX_QUESTION_CHARS:,}"
+        )
+    try:
+        return visible_text(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"the question {e}") from None
+
+
+def _lang_code(value: str) -> str:
+    if not re.fullmatch(LANG_CODE_PATTERN, value):
+        raise argparse.ArgumentTypeError(f"{value!r} {LANG_CODE_HINT}")
+    return value
+
+
+def _short(limit: int) -> Callable[[str], str]:
+    def text(value: str) -> str:
+        if len(value) > limit:
+            raise argparse.ArgumentTypeError(f"over the limit of {limit} characters")
+        return value
+
+    return text
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -308,19 +378,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Given before or after the command (`marja --data-dir d ask ...`, `marja ask ... --data-dir d`):
+    # SUPPRESS keeps a subcommand's parser from resetting what was given before it to its default
+    # (so they are read with getattr).
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
         type=Path,
-        default=None,
-        help="where the index lives (default: $MARJA_DATA_DIR or ~/.local/share/marja)",
+        default=argparse.SUPPRESS,
+        help="where the index lives (default: $MARJA_DATA_DIR, else $XDG_DATA_HOME/marja, "
+        "else ~/.local/share/marja; `make run` uses ./data)",
     )
     common.add_argument(
         "--model",
-        default=None,
+        default=argparse.SUPPRESS,
         help="embedding model (default: $MARJA_MODEL or the bundled default)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more")
 
     parser = argparse.ArgumentParser(
         prog="marja",
@@ -330,7 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ingest", parents=[common], help="add or update documents (files or folders)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="files (.md .txt .html .htm .pdf .docx) or folders, read recursively",
+    )
     p.add_argument(
         "--sync",
         action="store_true",
@@ -340,16 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("watch", parents=[common], help="keep the index in sync with folders as they change")
-    p.add_argument("folders", nargs="+", type=Path, metavar="DIR")
+    p.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="folders to keep in sync")
     p.add_argument(
         "--debounce", type=float, default=1.6, help="seconds of quiet before a burst of changes is synced"
     )
     p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-ingest", action="store_true", help="do not index the corpus when the index is empty")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    p.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="do not index $MARJA_CORPUS_DIR when the index is empty (serve it empty)",
+    )
     p.add_argument(
         "--proxy-headers",
         action=argparse.BooleanOptionalAction,
@@ -367,13 +451,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question from the command line")
-    p.add_argument("question")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument(
+        "question", type=_question, help=f"in Arabic or English, at most {MAX_QUESTION_CHARS:,} characters"
+    )
+    p.add_argument(
+        "--top-k", type=_top_k, default=5, metavar="N", help=f"passages to show, 1-{MAX_TOP_K} (default 5)"
+    )
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
-    p.add_argument("--year", type=int)
-    p.add_argument("--lang")
-    p.add_argument("--doc-id")
-    p.add_argument("--kind")
+    p.add_argument(
+        "--year", type=_year, metavar="YEAR", help="only passages that mention this year, e.g. 2019"
+    )
+    p.add_argument(
+        "--lang", type=_lang_code, metavar="CODE", help="only passages in this language: ar, en..."
+    )
+    p.add_argument(
+        "--doc-id", type=_short(MAX_DOC_ID_LENGTH), metavar="DOC_ID", help="only passages of this document"
+    )
+    p.add_argument(
+        "--kind",
+        type=_short(MAX_KIND_CHARS),
+        metavar="KIND",
+        help="only passages of documents of this kind: source, summary...",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval on a question set")
@@ -389,15 +488,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OTHER_DATA_DIR",
         help="also run the set against another data directory and show what each question gained or lost",
     )
-    p.add_argument("--compare-model", help="the model of OTHER_DATA_DIR's index (default: --model)")
+    p.add_argument(
+        "--compare-model", metavar="MODEL", help="the model of OTHER_DATA_DIR's index (default: --model)"
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("ls", parents=[common], help="list documents")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the same JSON as GET /documents")
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("rm", parents=[common], help="remove documents")
-    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.add_argument(
+        "doc_ids", nargs="+", metavar="DOC_ID", help="ids of the documents to remove (see marja ls)"
+    )
     p.set_defaults(func=cmd_rm)
 
     p = sub.add_parser("reindex", parents=[common], help="re-embed every document (after a model change)")
@@ -431,8 +534,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     quiet = args.command in ("ask", "ls", "feedback", "eval")  # their output is the result; logs on trouble
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    if getattr(args, "verbose", False):
+        level = logging.DEBUG
+    elif quiet:
+        level = max(level, logging.WARNING)
     configure_logging(
-        level=logging.DEBUG if args.verbose else max(level, logging.WARNING) if quiet else level,
+        level=level,
         json_lines=settings.log_format == "json",
     )
     for noisy in ("faiss.loader", "bm25s", "httpx", "sentence_transformers"):

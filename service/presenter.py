@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 from index.builder import IngestReport
 from index.catalog import DocumentInfo
@@ -103,7 +104,9 @@ NO_ANSWER = "No passage answers this question."
 
 def answer_text(response: AskResponse) -> str:
     """A numbered list of cited passages, for ``marja ask``; when none answers, it says so first
-    and lists the nearest ones below."""
+    and lists the nearest ones below (or says why there are none)."""
+    if not response.passages:
+        return f"{NO_ANSWER[:-1]}: {response.reason or 'nothing was found'}."
     blocks = [] if response.answered else [f"{NO_ANSWER} The nearest passages:\n"]
     for p in response.passages:
         c = p.citation
@@ -113,6 +116,19 @@ def answer_text(response: AskResponse) -> str:
             f"    {p.text.strip()}\n"
         )
     return "\n".join(blocks)
+
+
+def empty_index_text(data_dir: Path, *, elsewhere: Sequence[Path] = ()) -> str:
+    """What the CLI says when the index it reads holds no documents: where it looked, how to fill
+    it, and where an index was found instead."""
+    text = (
+        f"the index in {data_dir} holds no documents. Add some with `marja ingest FOLDER` "
+        "(e.g. `marja ingest corpus/`), or point marja at another data directory with "
+        "--data-dir DIR or MARJA_DATA_DIR=DIR"
+    )
+    for other in elsewhere:
+        text += f"; {other}/ holds an index (`make run` builds one there): add --data-dir {other}"
+    return text
 
 
 def documents_text(documents: DocumentList) -> str:

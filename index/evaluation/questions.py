@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH
 from core.errors import InvalidQuestionSet
-from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS
+from core.limits import LANG_CODE_PATTERN, MAX_KIND_CHARS, MAX_QUESTION_CHARS, MAX_YEAR, MIN_YEAR
 from index.catalog import Filters
 from index.evaluation.rules import HitRule, fold
 from text.cleaning import strip_controls
@@ -65,10 +65,10 @@ def _clean(value: str) -> str:
 class _Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    year: int | None = Field(default=None, ge=1000, le=2999)
+    year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
     lang: str | None = Field(default=None, pattern=_LANG)
     doc_id: str | None = Field(default=None, max_length=MAX_DOC_ID_LENGTH, pattern=DOC_ID_PATTERN.pattern)
-    kind: str | None = Field(default=None, max_length=40)
+    kind: str | None = Field(default=None, max_length=MAX_KIND_CHARS)
 
 
 class _Row(BaseModel):
@@ -80,7 +80,7 @@ class _Row(BaseModel):
     text: str | list[str] | None = Field(default=None, description="One text, or alternatives.")
     start: int | None = Field(default=None, ge=0)
     end: int | None = Field(default=None, ge=0)
-    year: int | None = Field(default=None, ge=1000, le=2999)
+    year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
     lang: str | None = Field(default=None, pattern=_LANG)
     filters: _Filters | None = None
     answerable: bool = True
