@@ -47,6 +47,7 @@ import httpx
 
 from bench.common import REPO, percentile, write_result
 from bench.query_path import NOISY_LOGGERS, build_index, corpus_documents, cpu_seconds
+from core.document import DocumentOverrides
 from core.errors import InvalidDocument
 from harness.live import LiveServer
 from harness.samples import make_pdf
@@ -358,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         uploads = []
         for name, data_of in (("big.pdf", _big_pdf), ("digits.pdf", _digit_line_pdf)):
             with contextlib.suppress(InvalidDocument):  # the digits are no document: 422 every time
-                uploads.append(load_bytes(data_of(0), filename=name, doc_id=f"hostile-{name.split('.')[0]}"))
+                hostile = DocumentOverrides(doc_id=f"hostile-{name.split('.')[0]}")
+                uploads.append(load_bytes(data_of(0), filename=name, given=hostile))
         build_index(data, corpus_documents() + uploads, args.model)
         models = REPO / "data" / "models"
         if models.exists():

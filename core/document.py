@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -107,6 +107,35 @@ class Origin:
         if self.is_api or other.is_api:
             return self.is_api and other.is_api
         return self.location == other.location
+
+
+@dataclass(frozen=True)
+class DocumentOverrides:
+    """What a caller says about a document, over what its file says (None: not said).
+
+    Loading combines three of them: what the request gives, what the file itself states (front
+    matter, PDF or DOCX properties) and what is kept from the stored document on a replacement;
+    the first one that says a field wins (see :meth:`over`), and what none says is derived from
+    the text (title from the first heading, language detected, kind ``source``).
+    """
+
+    doc_id: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    kind: str | None = None
+    source_url: str | None = None
+
+    def over(self, other: DocumentOverrides) -> DocumentOverrides:
+        """These values, and ``other``'s where these say nothing."""
+        return DocumentOverrides(
+            **{
+                f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(other, f.name)
+                for f in fields(self)
+            }
+        )
+
+
+NO_OVERRIDES = DocumentOverrides()
 
 
 @dataclass(frozen=True)

@@ -94,18 +94,25 @@ async def _marja_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+_NOT_AN_OBJECT = ("model_attributes_type", "dict_type", "model_type")
+
+
 def _describe(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "json_invalid":  # its location is the character where decoding failed
+        at = [p for p in error.get("loc", ()) if isinstance(p, int)]
+        where = f" (at character {at[0]:,})" if at else ""
+        return f"body: not valid JSON{where}: {ctx.get('error', error.get('msg', ''))}"
     loc = [p for p in error.get("loc", ()) if p not in ("body", "path", "query")]
     where = ".".join(str(p) for p in loc) or "body"
     field = str(loc[-1]) if loc else ""
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
+    if not loc and kind in _NOT_AN_OBJECT:
+        return "body: must be a JSON object, sent with the header Content-Type: application/json"
     if kind == "string_too_long" and "max_length" in ctx:
         return f"{where}: over the limit of {ctx['max_length']:,} characters"
     if kind == "string_pattern_mismatch":
         return f"{where}: {PATTERN_HINTS.get(field, 'does not have the expected form')}"
-    if kind == "json_invalid":
-        return f"{where}: the body is not valid JSON"
     if kind == "value_error":  # raised by a validator with a message meant for people
         return f"{where}: {ctx.get('error', error.get('msg', 'invalid'))}"
     return f"{where}: {error.get('msg', 'invalid')}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
@@ -20,6 +20,10 @@ from index.collection import Collection
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# No ``*_created`` series beside every counter and histogram: a scrape would carry one more
+# series per label set, which Prometheus's text format does not need (it is process-wide).
+disable_created_metrics()
 
 _QUESTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _INGEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -86,13 +90,14 @@ class Metrics:
         )
         self.questions = Counter(
             "marja_questions",
-            "Questions answered, by whether an answer was found ('unknown' when not judged).",
+            "Questions answered, by whether a passage was confident enough to answer ('true', 'false').",
             ["answered"],
             registry=self.registry,
         )
         self.ingested = Counter(
             "marja_ingest_documents",
-            "Documents sent to POST/PUT /documents and DELETE, by result.",
+            "Documents sent to POST/PUT /documents and DELETE, by result: 'added', 'replaced', "
+            "'removed', 'unchanged', or 'failed' (refused while parsing or indexing).",
             ["result"],
             registry=self.registry,
         )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS, MAX_TOP_K
+from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, DocumentOverrides
+from core.limits import LANG_CODE_PATTERN, MAX_KIND_CHARS, MAX_QUESTION_CHARS, MAX_TOP_K, MAX_YEAR, MIN_YEAR
 from text.cleaning import has_visible_text, strip_controls
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 EMPTY_TEXT = "is empty (only spaces, control, zero-width or direction characters)"
+LANG_CODE_HINT = "must be a language code of 2 or 3 lower-case letters, such as 'ar' or 'en'"
 
 PATTERN_HINTS = {
-    "question": EMPTY_TEXT,
-    "lang": "must be a language code of 2 or 3 lower-case letters, such as 'ar' or 'en'",
+    "lang": LANG_CODE_HINT,
     "kind": "must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, such as 'summary'",
     "doc_id": "must be 1-128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
 }
@@ -31,14 +32,26 @@ def clean_input_text(value: str) -> str:
 
 
 def visible_text(value: str) -> str:
-    """``value`` cleaned; refused when nothing in it is visible."""
+    """``value`` cleaned; refused when nothing in it is visible. The one emptiness rule of every
+    text a request must carry (a question, a document's title and text)."""
     value = clean_input_text(value)
     if not has_visible_text(value):
         raise ValueError(EMPTY_TEXT)
     return value
 
 
-_HAS_CONTENT = r"[^\s\x00-\x1f\x7f]"  # at least one character that is not space or control
+def _optional_text(value: str) -> str | None:
+    """``value`` cleaned and trimmed; nothing visible in it is as if it had not been sent."""
+    value = clean_input_text(value).strip()
+    return value if has_visible_text(value) else None
+
+
+# Length limits come before the validators: they bound the text as sent.
+LangCode = Annotated[str, Field(pattern=LANG_CODE_PATTERN, description="A language code: 'ar', 'en'...")]
+Question = Annotated[str, Field(max_length=MAX_QUESTION_CHARS), AfterValidator(visible_text)]
+PreviousQuestion = Annotated[str, Field(max_length=MAX_QUESTION_CHARS), AfterValidator(_optional_text)]
+MAX_TITLE_CHARS = 500
+MAX_URL_CHARS = 2000
 
 EXAMPLE_QUESTION_EN = "Which organizations attended the meeting in 2017?"
 EXAMPLE_QUESTION_AR = "ما المنظمات التي شاركت في اجتماع ٢٠١٧؟"
@@ -49,12 +62,12 @@ class AskFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    year: int | None = Field(default=None, ge=1000, le=2999, description="A year the passage mentions.")
-    lang: str | None = Field(
-        default=None, pattern=LANG_CODE_PATTERN, description="Passage language, e.g. 'ar'."
+    year: int | None = Field(
+        default=None, ge=MIN_YEAR, le=MAX_YEAR, description="A year the passage mentions."
     )
-    doc_id: str | None = Field(default=None, max_length=128, description="Only this document.")
-    kind: str | None = Field(default=None, max_length=40, description="'source' or 'summary'.")
+    lang: LangCode | None = Field(default=None, description="Passage language, e.g. 'ar'.")
+    doc_id: str | None = Field(default=None, max_length=MAX_DOC_ID_LENGTH, description="Only this document.")
+    kind: str | None = Field(default=None, max_length=MAX_KIND_CHARS, description="'source' or 'summary'.")
 
 
 class AskRequest(BaseModel):
@@ -68,31 +81,14 @@ class AskRequest(BaseModel):
         },
     )
 
-    question: str = Field(
-        description="The question, in Arabic or English.",
-        min_length=1,
-        max_length=MAX_QUESTION_CHARS,
-        pattern=_HAS_CONTENT,
-    )
+    question: Question = Field(description="The question, in Arabic or English.")
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     filters: AskFilters = Field(default_factory=AskFilters)
-    previous_question: str | None = Field(
+    previous_question: PreviousQuestion | None = Field(
         default=None,
-        max_length=MAX_QUESTION_CHARS,
-        description="The question asked before this one, for short follow-ups ('and in 2019?').",
+        description="The question asked before this one, for short follow-ups ('and in 2019?'); "
+        "an empty one is none.",
     )
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return visible_text(value)
-
-    @field_validator("previous_question")
-    @classmethod
-    def _previous(cls, value: str | None) -> str | None:
-        """An empty or invisible previous question is no previous question."""
-        value = None if value is None else clean_input_text(value)
-        return value if value and has_visible_text(value) else None
 
 
 class ErrorBody(BaseModel):
@@ -182,9 +178,58 @@ class DocumentFull(DocumentSummary):
     version: str | None = Field(default=None, description="The index version this text is from.")
 
 
-class DocumentIn(BaseModel):
+KIND_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+
+
+class DocumentFields(BaseModel):
+    """What a write request may say about a document, as JSON fields or as the fields of a
+    multipart upload. Each one given wins over what the file itself says (front matter, document
+    properties). One left out: on POST, what the file says, else derived (title from the first
+    heading, language detected, kind 'source'); on PUT, what the file says, else the stored
+    document's value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(max_length=MAX_TITLE_CHARS), AfterValidator(visible_text)] | None = None
+    lang: LangCode | None = None
+    kind: Annotated[str, Field(pattern=KIND_PATTERN)] | None = Field(
+        default=None, description="'source', 'summary'... (1-40 lower-case letters, digits, '_' or '-')."
+    )
+    source_url: Annotated[str, Field(max_length=MAX_URL_CHARS), AfterValidator(clean_input_text)] | None = (
+        Field(default=None, description="Where the original can be read.")
+    )
+    doc_id: Annotated[str, Field(max_length=MAX_DOC_ID_LENGTH, pattern=DOC_ID_PATTERN.pattern)] | None = (
+        Field(
+            default=None,
+            description="The id (default: the slug of the file name or title). On PUT the path's id is used.",
+        )
+    )
+
+    def overrides(self, *, doc_id: str | None = None) -> DocumentOverrides:
+        """These fields for the loader; ``doc_id`` (the path's, on PUT) wins over the body's."""
+        return DocumentOverrides(
+            doc_id=doc_id or self.doc_id,
+            title=self.title,
+            lang=self.lang,
+            kind=self.kind,
+            source_url=self.source_url,
+        )
+
+
+class DocumentUpdate(DocumentFields):
+    """PUT /documents/{doc_id} as JSON: the new text; a field left out keeps its stored value."""
+
     model_config = ConfigDict(
-        extra="forbid",
+        json_schema_extra={"examples": [{"text": "In 2025, the eighth biennial meeting ... (corrected)"}]}
+    )
+
+    text: Annotated[str, AfterValidator(visible_text)]
+
+
+class DocumentIn(DocumentUpdate):
+    """POST /documents as JSON: a title and the text."""
+
+    model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -197,22 +242,20 @@ class DocumentIn(BaseModel):
         },
     )
 
-    title: str = Field(min_length=1, max_length=500)
-    text: str = Field(min_length=1)
-    lang: str | None = Field(default=None, pattern=LANG_CODE_PATTERN)
-    kind: str = Field(default="source", pattern=r"^[a-z][a-z0-9_-]{0,39}$")
-    source_url: str | None = Field(default=None, max_length=2000)
-    doc_id: str | None = Field(default=None, max_length=128)
+    title: Annotated[str, Field(max_length=MAX_TITLE_CHARS), AfterValidator(visible_text)]
 
-    @field_validator("title", "text")
-    @classmethod
-    def _visible(cls, value: str) -> str:
-        return visible_text(value)
 
-    @field_validator("source_url")
-    @classmethod
-    def _clean(cls, value: str | None) -> str | None:
-        return None if value is None else clean_input_text(value)
+def upload_form_schema() -> dict[str, Any]:
+    """The OpenAPI schema of a multipart upload: the file and the fields of :class:`DocumentFields`."""
+    fields = DocumentFields.model_json_schema()
+    return {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": ".md .txt .html .htm .pdf .docx"},
+            **fields["properties"],
+        },
+    }
 
 
 class IngestResult(BaseModel):
@@ -255,7 +298,7 @@ MAX_FEEDBACK_PASSAGES = 50
 class FeedbackPassageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    doc_id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,127}$", max_length=128)
+    doc_id: str = Field(pattern=DOC_ID_PATTERN.pattern, max_length=MAX_DOC_ID_LENGTH)
     start: int = Field(ge=0, le=2**40, description="The passage's offsets in its document, as cited.")
     end: int = Field(ge=0, le=2**40)
 
@@ -288,29 +331,28 @@ class FeedbackIn(BaseModel):
         },
     )
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=_HAS_CONTENT)
-    previous_question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
-    lang: str | None = Field(default=None, pattern=LANG_CODE_PATTERN, description="The question's language.")
+    question: Question
+    previous_question: PreviousQuestion | None = None
+    lang: LangCode | None = Field(default=None, description="The question's language.")
     verdict: Literal["up", "down"]
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+    comment: Annotated[str, Field(max_length=MAX_COMMENT_CHARS), AfterValidator(_optional_text)] | None = None
     passages: list[FeedbackPassageIn] = Field(
         default_factory=list, max_length=MAX_FEEDBACK_PASSAGES, description="The passages shown, in order."
     )
     approved: int | None = Field(
         default=None, ge=0, description="With verdict 'up': the index in `passages` of the one that answered."
     )
-    answered: bool | None = Field(default=None, description="The answer's `answered` flag, if it had one.")
+    answered: bool | None = Field(
+        default=None,
+        description="The answer's `answered` flag. A verdict is on 'no passage answers' when this is "
+        "false or no passages are sent; otherwise on the passages shown (see `marja feedback export`).",
+    )
     index_version: str | None = Field(
         default=None,
         max_length=64,
         pattern=r"^[A-Za-z0-9._-]+$",
         description="Default: the version served now.",
     )
-
-    @field_validator("question", "previous_question", "comment")
-    @classmethod
-    def _clean(cls, value: str | None) -> str | None:
-        return None if value is None else clean_input_text(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> FeedbackIn:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.document import Document, slugify, validate_doc_id
+from core.document import NO_OVERRIDES, Document, DocumentOverrides, slugify, validate_doc_id
 from core.errors import DocumentTooLarge, InvalidDocument, UnsupportedDocument
 from ingest.blocks import first_heading
 from ingest.loaders.base import LoadedText, check_size
@@ -52,47 +52,71 @@ def _first_line_title(text: str) -> str:
     return ""
 
 
+_STATED = {
+    "doc_id": ("doc_id",),
+    "title": ("title",),
+    "lang": ("language", "lang"),
+    "kind": ("kind",),
+    "source_url": ("source_url", "url"),
+}
+"""Front matter and file properties that state a document field (the first present wins)."""
+
+
+def _stated(meta: dict[str, Any]) -> DocumentOverrides:
+    """The document fields a file states about itself, taken out of its metadata."""
+    values: dict[str, str | None] = {}
+    for name, keys in _STATED.items():
+        found = [meta.pop(key, None) for key in keys]
+        value = next((v for v in found if v is not None and v != ""), None)
+        values[name] = None if value is None else str(value)
+    return DocumentOverrides(**values)
+
+
 def build_document(
     loaded: LoadedText,
     *,
     source: str,
-    doc_id: str | None = None,
-    title: str | None = None,
-    lang: str | None = None,
-    kind: str | None = None,
-    source_url: str | None = None,
+    given: DocumentOverrides = NO_OVERRIDES,
+    kept: DocumentOverrides = NO_OVERRIDES,
 ) -> Document:
-    """Combine a loader's text and metadata with explicit overrides into a Document."""
+    """A Document from a loader's text and metadata.
+
+    Each field comes from, in order: ``given`` (what the caller says), what the file states
+    (front matter, document properties), ``kept`` (the stored document's, on a replacement), and
+    else the text: the id from ``source``'s name, the title from the first heading or line, the
+    language detected, the kind ``source``.
+    """
     meta: dict[str, Any] = dict(loaded.metadata)
     if not loaded.text.strip():
         raise InvalidDocument("the document has no text", source=source)
-    doc_id = doc_id or meta.pop("doc_id", None) or slugify(Path(source).stem)
-    title = title or meta.pop("title", None) or _first_line_title(loaded.text) or doc_id
-    lang = lang or meta.pop("language", None) or meta.pop("lang", None)
+    chosen = given.over(_stated(meta)).over(kept)
+    doc_id = chosen.doc_id or slugify(Path(source).stem)
+    lang = chosen.lang
     if not lang:
         lang = detect_language(loaded.text[:4000])
         if lang == UNDETERMINED:
             raise InvalidDocument("the document has no words to index", source=source)
-    kind = kind or meta.pop("kind", None) or "source"
-    source_url = source_url or meta.pop("source_url", None) or meta.pop("url", None)
-    for key in ("doc_id", "title", "language", "lang", "kind", "source_url", "url"):
-        meta.pop(key, None)
     return Document(
-        doc_id=validate_doc_id(str(doc_id)),
-        title=str(title),
+        doc_id=validate_doc_id(doc_id),
+        title=chosen.title or _first_line_title(loaded.text) or doc_id,
         text=loaded.text,
-        lang=str(lang),
-        kind=str(kind),
-        source_url=str(source_url) if source_url else None,
+        lang=lang,
+        kind=chosen.kind or "source",
+        source_url=chosen.source_url or None,
         metadata=meta,
         pages=loaded.pages,
     )
 
 
 def load_bytes(
-    data: bytes, *, filename: str, max_bytes: int = DEFAULT_MAX_BYTES, **overrides: Any
+    data: bytes,
+    *,
+    filename: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    given: DocumentOverrides = NO_OVERRIDES,
+    kept: DocumentOverrides = NO_OVERRIDES,
 ) -> Document:
-    """Load an uploaded or read file by its name's suffix."""
+    """Load an uploaded or read file by its name's suffix (see :func:`build_document`)."""
     suffix = Path(filename).suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
@@ -101,33 +125,28 @@ def load_bytes(
             source=filename,
         )
     check_size(data, source=filename, max_bytes=max_bytes)
-    return build_document(loader(data, source=filename), source=filename, **overrides)
+    return build_document(loader(data, source=filename), source=filename, given=given, kept=kept)
 
 
 def load_text(
     text: str,
     *,
-    title: str,
-    doc_id: str | None = None,
-    lang: str | None = None,
-    kind: str | None = None,
-    source_url: str | None = None,
+    given: DocumentOverrides = NO_OVERRIDES,
+    kept: DocumentOverrides = NO_OVERRIDES,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Document:
-    """A document from posted text (no file): cleaned like a file's text; its id defaults to the
-    title's slug."""
+    """A document from posted text (no file), cleaned like a file's text; its id defaults to the
+    slug of its title (given, kept, or else its first line)."""
     text = clean_text(text)
     if len(text.encode("utf-8")) > max_bytes:
         raise DocumentTooLarge(f"the text is over the limit of {max_bytes:,} bytes")
-    doc_id = validate_doc_id(doc_id or slugify(title))
+    title = given.title or kept.title or _first_line_title(text)
+    doc_id = validate_doc_id(given.doc_id or slugify(title))
     return build_document(
         LoadedText(text=text),
         source=doc_id,
-        doc_id=doc_id,
-        title=title,
-        lang=lang,
-        kind=kind,
-        source_url=source_url,
+        given=DocumentOverrides(doc_id=doc_id).over(given),
+        kept=kept,
     )
 
 

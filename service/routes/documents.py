@@ -17,22 +17,32 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, Document, Origin, validate_doc_id
-from core.errors import DocumentTooLarge, IngestCancelled, InvalidDocument, UnsupportedDocument
+from core.document import (
+    DOC_ID_PATTERN,
+    MAX_DOC_ID_LENGTH,
+    NO_OVERRIDES,
+    Document,
+    DocumentOverrides,
+    Origin,
+    validate_doc_id,
+)
+from core.errors import DocumentNotFound, IngestCancelled, InvalidDocument, MarjaError, UnsupportedDocument
 from index.builder import IngestReport
 from index.collection import Collection
-from index.store import MAX_VERSION_NAME
 from ingest.loaders import load_bytes, load_text
 from service import presenter
 from service.deps import CollectionDep, ReadAccess, SettingsDep, WriteAccess
 from service.errors import describe_validation_errors
 from service.metrics import Metrics
 from service.schemas import (
+    DocumentFields,
     DocumentFull,
     DocumentIn,
     DocumentList,
+    DocumentUpdate,
     IngestResult,
     error_responses,
+    upload_form_schema,
 )
 from service.settings import Settings
 
@@ -53,36 +63,25 @@ DocId = Annotated[
 Version = Annotated[
     str | None,
     Query(
-        pattern=r"^v[0-9]{6,}$",
-        max_length=MAX_VERSION_NAME,
-        description="An index version named by a citation (`citation.version`): the document's "
-        "text as it was in that version, while the version is kept (410 once pruned).",
+        description="An index version named by a citation (`citation.version`, like `v000007`): the "
+        "document's text as it was in that version, while the version is kept (410 once pruned).",
         examples=["v000007"],
     ),
 ]
+"""Checked by :func:`index.store.check_version_name` alone, whose message says what a name looks like."""
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentIn"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "title": {"type": "string"},
-                        "lang": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "source_url": {"type": "string"},
-                        "doc_id": {"type": "string"},
-                    },
-                }
+
+def _upload_body(model: type[DocumentFields]) -> dict[str, Any]:
+    """The request body of a write: JSON (``model``) or a multipart upload with the same fields."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": model.model_json_schema()},
+                "multipart/form-data": {"schema": upload_form_schema()},
             },
-        },
+        }
     }
-}
 
 
 @router.get(
@@ -167,47 +166,55 @@ async def _ingest(
     return report
 
 
-async def _document_from_request(request: Request, settings: Settings, *, doc_id: str | None) -> Document:
-    """The document a write request carries, recorded as coming from the API."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > settings.max_upload_bytes:
-        raise DocumentTooLarge(
-            f"the request body is {int(length):,} bytes, over the limit of "
-            f"{settings.max_upload_bytes:,} bytes"
-        )
-    return dataclasses.replace(await _parse_document(request, settings, doc_id=doc_id), origin=Origin.api())
+async def _document_from_request(
+    request: Request, settings: Settings, *, doc_id: str | None, kept: DocumentOverrides = NO_OVERRIDES
+) -> Document:
+    """The document a write request carries, recorded as coming from the API. A body that cannot
+    be parsed counts as a failed ingest. (Its size is bounded by the body limit before the route
+    runs, and the file's by the loader: the multipart framing is not counted against the file.)"""
+    try:
+        document = await _parse_document(request, settings, doc_id=doc_id, kept=kept)
+    except MarjaError:
+        _metrics(request).record_ingest_failure()
+        raise
+    return dataclasses.replace(document, origin=Origin.api())
 
 
-async def _parse_document(request: Request, settings: Settings, *, doc_id: str | None) -> Document:
-    """Parse a JSON body or a multipart upload into a Document."""
+def _fields(model: type[DocumentFields], data: dict[str, Any] | bytes) -> DocumentFields:
+    try:
+        return model.model_validate_json(data) if isinstance(data, bytes) else model.model_validate(data)
+    except ValidationError as e:
+        raise InvalidDocument(describe_validation_errors(e.errors())) from e
+
+
+async def _parse_document(
+    request: Request, settings: Settings, *, doc_id: str | None, kept: DocumentOverrides
+) -> Document:
+    """Parse a JSON body or a multipart upload into a Document (see :class:`DocumentFields` for
+    where each field comes from)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        try:
-            payload = DocumentIn.model_validate_json(await request.body())
-        except ValidationError as e:
-            raise InvalidDocument(describe_validation_errors(e.errors())) from e
+        payload = _fields(DocumentUpdate if doc_id else DocumentIn, await request.body())
+        assert isinstance(payload, DocumentUpdate)
         return await _parse(
             request,
             functools.partial(
                 load_text,
                 payload.text,
-                title=payload.title,
-                doc_id=doc_id or payload.doc_id,
-                lang=payload.lang,
-                kind=payload.kind,
-                source_url=payload.source_url,
+                given=payload.overrides(doc_id=doc_id),
+                kept=kept,
                 max_bytes=settings.max_upload_bytes,
             ),
         )
     if content_type == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
+        form = await request.form(max_files=1, max_fields=len(DocumentFields.model_fields) + 4)
         upload = form.get("file")
         if not isinstance(upload, StarletteUpload | UploadFile):
             raise InvalidDocument("the multipart form needs a 'file' field with the document")
+        fields = _fields(
+            DocumentFields, {k: str(form[k]) for k in DocumentFields.model_fields if form.get(k)}
+        )
         data = await upload.read(settings.max_upload_bytes + 1)
-        fields = {k: str(form[k]) for k in ("title", "lang", "kind", "source_url", "doc_id") if form.get(k)}
-        chosen_id = doc_id or fields.pop("doc_id", None)
-        fields.pop("doc_id", None)
         return await _parse(
             request,
             functools.partial(
@@ -215,8 +222,8 @@ async def _parse_document(request: Request, settings: Settings, *, doc_id: str |
                 data,
                 filename=upload.filename or "upload.txt",
                 max_bytes=settings.max_upload_bytes,
-                doc_id=validate_doc_id(chosen_id) if chosen_id else None,
-                **fields,
+                given=fields.overrides(doc_id=doc_id),
+                kept=kept,
             ),
         )
     raise UnsupportedDocument(
@@ -224,12 +231,21 @@ async def _parse_document(request: Request, settings: Settings, *, doc_id: str |
     )
 
 
+def _kept_fields(collection: Collection, doc_id: str) -> DocumentOverrides:
+    """What a replacement keeps of the stored document when the request does not say it."""
+    try:
+        info, _text = collection.document(doc_id)
+    except DocumentNotFound:
+        return NO_OVERRIDES
+    return DocumentOverrides(title=info.title, lang=info.lang, kind=info.kind, source_url=info.source_url)
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=IngestResult,
     dependencies=[WriteAccess],
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=_upload_body(DocumentIn),
     responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503, 507),
     summary="Add a document (JSON text or a file upload)",
 )
@@ -243,12 +259,12 @@ async def add_document(request: Request, collection: CollectionDep, settings: Se
     "/{doc_id}",
     response_model=IngestResult,
     dependencies=[WriteAccess],
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=_upload_body(DocumentUpdate),
     responses={
         201: {"model": IngestResult, "description": "Created"},
         **error_responses(400, 401, 403, 413, 415, 422, 503, 507),
     },
-    summary="Replace (or create) a document",
+    summary="Replace (or create) a document; fields left out keep their stored values",
 )
 async def replace_document(
     doc_id: str,
@@ -257,7 +273,9 @@ async def replace_document(
     collection: CollectionDep,
     settings: SettingsDep,
 ) -> IngestResult:
-    document = await _document_from_request(request, settings, doc_id=validate_doc_id(doc_id))
+    doc_id = validate_doc_id(doc_id)
+    kept = await run_in_threadpool(_kept_fields, collection, doc_id)
+    document = await _document_from_request(request, settings, doc_id=doc_id, kept=kept)
     report = await _ingest(request, collection, document, replace=True)
     response.status_code = status.HTTP_201_CREATED if doc_id in report.added else status.HTTP_200_OK
     return presenter.ingest_result(report, doc_id)

@@ -11,6 +11,7 @@ from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, slugify
 from index.collection import Collection
 from ingest.folders import scan
 
+
 @pytest.mark.parametrize(
     ("name", "slug"),
     [
@@ -42,7 +43,9 @@ def test_a_name_gives_one_id_however_its_file_system_composed_it() -> None:
     assert slugify(unicodedata.normalize("NFD", name)) == slugify(name)
 
 
-@pytest.mark.parametrize("name", ["2025 اجتماع الدوحة", "ع" * 400, "x" * 400, "!!!", "日本語の報告", "Мир 2020"])
+@pytest.mark.parametrize(
+    "name", ["2025 اجتماع الدوحة", "ع" * 400, "x" * 400, "!!!", "日本語の報告", "Мир 2020"]
+)
 def test_every_id_is_a_valid_ascii_slug(name: str) -> None:
     slug = slugify(name)
     assert DOC_ID_PATTERN.fullmatch(slug) and slug.isascii() and len(slug) <= MAX_DOC_ID_LENGTH

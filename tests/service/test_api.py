@@ -275,3 +275,155 @@ def test_read_key_when_configured(corpus_collection: Collection) -> None:
         )
         assert c.get("/documents", headers=AUTH).status_code == 200
         assert c.get("/health").status_code == 200
+
+
+# -- why nothing answers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "reason"),
+    [
+        ({"doc_id": "nope"}, "no passage matches the filters"),
+        ({"kind": "nonsense"}, "no passage matches the filters"),
+        ({"lang": "fr"}, "no passage matches the filters"),
+        ({"year": 1999, "lang": "ar"}, "no passage matches the filters"),
+    ],
+)
+def test_filters_that_match_nothing_say_so(client: TestClient, filters: dict, reason: str) -> None:
+    body = client.post("/ask", json={"question": "Where was the 2018 workshop?", "filters": filters}).json()
+    assert body["answered"] is False and body["passages"] == [] and body["reason"] == reason
+
+
+def test_an_empty_index_says_it_holds_no_documents(collection: Collection) -> None:
+    with make_client(collection) as c:
+        body = c.post("/ask", json={"question": "Where was the 2018 workshop?"}).json()
+    assert body == {**body, "answered": False, "passages": [], "reason": "the index holds no documents"}
+    assert body["version"] is None
+
+
+# -- what a write may say, and where each field comes from ------------------------------------
+
+
+def test_put_without_a_field_keeps_the_stored_value(client: TestClient) -> None:
+    first = {
+        "title": "Djibouti brief",
+        "text": "The fifth meeting was held in Djibouti in 2017.",
+        "lang": "en",
+        "kind": "summary",
+        "source_url": "https://example.org/djibouti",
+    }
+    assert client.post("/documents", json=first, headers=AUTH).status_code == 201
+    r = client.put(
+        "/documents/djibouti-brief", json={"text": "The fifth meeting met in Djibouti."}, headers=AUTH
+    )
+    assert r.status_code == 200, r.text
+    doc = client.get("/documents/djibouti-brief").json()
+    assert doc["text"] == "The fifth meeting met in Djibouti."
+    assert {k: doc[k] for k in ("title", "lang", "kind", "source_url")} == {
+        "title": "Djibouti brief",
+        "lang": "en",
+        "kind": "summary",
+        "source_url": "https://example.org/djibouti",
+    }
+    # A field given replaces; a file that states a field (front matter) wins over the stored value.
+    client.put("/documents/djibouti-brief", json={"text": "Djibouti, 2017.", "kind": "source"}, headers=AUTH)
+    assert client.get("/documents/djibouti-brief").json()["kind"] == "source"
+    md = b"---\nkind: note\n---\n\nDjibouti hosted the fifth meeting.\n"
+    r = client.put("/documents/djibouti-brief", files={"file": ("d.md", md, "text/markdown")}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    doc = client.get("/documents/djibouti-brief").json()
+    assert (
+        doc["kind"] == "note" and doc["title"] == "Djibouti brief" and doc["source_url"].endswith("djibouti")
+    )
+
+
+def test_post_defaults_stay(client: TestClient) -> None:
+    r = client.post("/documents", json={"title": "Plain note", "text": "A note about Amman."}, headers=AUTH)
+    assert r.status_code == 201
+    doc = client.get("/documents/plain-note").json()
+    assert doc["kind"] == "source" and doc["source_url"] is None and doc["lang"] == "en"
+    r = client.post("/documents", json={"text": "No title here."}, headers=AUTH)
+    assert r.status_code == 422 and "title" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"kind": "Not A Kind!"}, "kind: must be 1-40 lower-case letters"),
+        ({"lang": "english"}, "lang: must be a language code"),
+        ({"doc_id": "Bad Id"}, "doc_id: must be 1-128 lower-case letters"),
+        ({"title": " \u200b "}, "title: is empty"),
+    ],
+)
+def test_upload_fields_are_checked_like_json_fields(client: TestClient, fields: dict, fragment: str) -> None:
+    upload = client.post(
+        "/documents",
+        files={"file": ("n.md", b"A note about Amman.", "text/markdown")},
+        data=fields,
+        headers=AUTH,
+    )
+    assert upload.status_code == 422 and fragment in upload.json()["detail"], upload.text
+    as_json = client.post("/documents", json={"title": "t", "text": "A note.", **fields}, headers=AUTH)
+    assert as_json.status_code == 422 and fragment in as_json.json()["detail"], as_json.text
+
+
+def test_an_upload_just_under_the_limit_is_accepted(corpus_collection: Collection) -> None:
+    """The multipart framing is not counted against the file's size limit."""
+    with make_client(corpus_collection, api_keys=[API_KEY], max_upload_bytes=2048) as c:
+        text = ("A workshop on mediation was held in Amman. " * 60)[:1900].encode()
+        r = c.post("/documents", files={"file": ("amman.txt", text, "text/plain")}, headers=AUTH)
+        assert r.status_code == 201, r.text
+        over = c.post("/documents", files={"file": ("big.txt", b"x " * 1100, "text/plain")}, headers=AUTH)
+        assert over.status_code == 413 and "2,048" in over.json()["detail"]
+
+
+def test_the_openapi_upload_form_has_the_json_fields(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    post = schema["paths"]["/documents"]["post"]["requestBody"]["content"]
+    form = post["multipart/form-data"]["schema"]
+    assert form["required"] == ["file"]
+    assert set(form["properties"]) == {"file", "title", "lang", "kind", "source_url", "doc_id"}
+    assert set(post["application/json"]["schema"]["required"]) == {"title", "text"}
+    put = schema["paths"]["/documents/{doc_id}"]["put"]["requestBody"]["content"]
+    assert put["application/json"]["schema"]["required"] == ["text"]
+    assert set(put["multipart/form-data"]["schema"]["properties"]) == set(form["properties"])
+
+
+# -- messages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "detail"),
+    [
+        (b"{not json", {"content-type": "application/json"}, "body: not valid JSON (at character 1)"),
+        (
+            b'{"question": "x"}',
+            {},
+            "body: must be a JSON object, sent with the header Content-Type: application/json",
+        ),
+        (b"[1, 2]", {"content-type": "application/json"}, "body: must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_named(
+    client: TestClient, content: bytes, headers: dict, detail: str
+) -> None:
+    r = client.post("/ask", content=content, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"].startswith(detail), r.text
+
+
+@pytest.mark.parametrize("question", ["", "  ", "\u200b\u200f", " \t\n"])
+def test_every_empty_question_gets_one_message(client: TestClient, question: str) -> None:
+    for path, body in (("/ask", {}), ("/feedback", {"verdict": "down"})):
+        r = client.post(path, json={"question": question, **body})
+        assert r.status_code == 422
+        assert (
+            r.json()["detail"]
+            == "question: is empty (only spaces, control, zero-width or direction characters)"
+        )
+
+
+@pytest.mark.parametrize("version", ["v1", "1", "v00000x", "v" + "0" * 40])
+def test_a_malformed_version_is_explained_by_the_one_check(client: TestClient, version: str) -> None:
+    r = client.get("/documents/un-regional-organizations", params={"version": version})
+    assert r.status_code == 422
+    assert "expected 'v' and six digits, like v000007" in r.json()["detail"]

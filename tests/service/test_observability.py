@@ -37,6 +37,8 @@ def test_metrics_count_requests_questions_ingests_and_the_index(corpus_collectio
         c.get("/documents/no-such-document")
         c.post("/documents", json={"title": "Metrics note", "text": "A note about Amman."}, headers=AUTH)
         c.post("/documents", content=b"x", headers={**AUTH, "content-type": "text/plain"})
+        c.post("/documents", json={"title": "No text"}, headers=AUTH)
+        c.post("/documents", files={"file": ("a.exe", b"MZ", "application/octet-stream")}, headers=AUTH)
         r = c.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     s = samples(r.text)
@@ -45,12 +47,15 @@ def test_metrics_count_requests_questions_ingests_and_the_index(corpus_collectio
     assert value(s, "marja_rate_limited_requests_total", path="/ask") == 1
     assert value(s, "marja_http_requests_total", method="GET", route="/documents/{doc_id}", status="404") == 1
     assert value(s, "marja_http_requests_total", method="POST", route="/documents", status="201") == 1
-    assert value(s, "marja_http_requests_total", method="POST", route="/documents", status="415") == 1
+    assert value(s, "marja_http_requests_total", method="POST", route="/documents", status="415") == 2
     for stage in ("embed", "search"):
         assert value(s, "marja_question_duration_seconds_count", stage=stage) == 2
     assert sum(value(s, "marja_questions_total", answered=a) for a in ("true", "false")) == 2
     assert value(s, "marja_ingest_documents_total", result="added") == 1
-    assert value(s, "marja_ingest_duration_seconds_count", stage="parse") == 1
+    assert value(s, "marja_ingest_documents_total", result="failed") == 3  # 415, 422 and 415 while parsing
+    assert not [name for name, _ in s if name.endswith("_created")]
+    assert "'unknown'" not in r.text
+    assert value(s, "marja_ingest_duration_seconds_count", stage="parse") == 2  # the .exe was read too
     assert value(s, "marja_ingest_duration_seconds_count", stage="index") == 1
     assert value(s, "marja_index_documents") == 8
     assert value(s, "marja_index_chunks") > 8
