@@ -61,6 +61,10 @@ class ModelMismatch(MarjaError):
     """The index on disk was built with another embedding model or text analysis."""
 
 
+class ModelUnavailable(MarjaError):
+    """The embedding model the settings name cannot be found or loaded."""
+
+
 class IndexCorrupt(MarjaError):
     """A published index version cannot be read."""
 

@@ -361,6 +361,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     collection = _collection(settings)
+    collection.embedder.warm_up()  # a model that cannot load stops here, with its message
     if not args.no_ingest and collection.snapshot().is_empty and settings.corpus_dir:
         print(f"the index is empty: indexing {settings.corpus_dir} first", file=sys.stderr)
         _ingest_and_report(collection, [settings.corpus_dir], max_bytes=settings.max_upload_bytes)

