@@ -105,6 +105,14 @@ class IndexWriteFailed(MarjaError):
 # -- the service ---------------------------------------------------------------------------
 
 
+class WritesDisabled(MarjaError):
+    """A write was asked of a deployment that has no write key configured."""
+
+
+class ApiKeyRequired(MarjaError):
+    """The request needs an API key and presents none, or one that is not configured."""
+
+
 class WidgetKeyInvalid(MarjaError):
     """The request presents a widget key that is not configured."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from core.errors import ApiKeyRequired, WritesDisabled
 from index.collection import Collection
 from service.credentials import matches, presented_key
 from service.feedback_store import FeedbackStore
@@ -36,18 +38,22 @@ CollectionDep = Annotated[Collection, Depends(get_collection)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 
 
-async def require_write_key(request: Request, settings: SettingsDep) -> None:
+# Declared for the OpenAPI description of the writes (/docs' "Authorize" button); the keys are
+# read from the headers below, so a request is judged the same whichever way it presents its key.
+# Reads need no key unless MARJA_READ_API_KEYS is set, which OpenAPI's security cannot say.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="Authorization: Bearer KEY")
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKey")
+BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
+ApiKeyDoc = Annotated[str | None, Security(_API_KEY)]
+
+
+async def require_write_key(
+    request: Request, settings: SettingsDep, _bearer: BearerDoc, _api_key: ApiKeyDoc
+) -> None:
     if not settings.api_keys:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "writes are disabled: no API key is configured (set MARJA_API_KEYS)",
-        )
+        raise WritesDisabled("writes are disabled: no API key is configured (set MARJA_API_KEYS)")
     if not matches(presented_key(request.headers), settings.api_keys):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise ApiKeyRequired("a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)")
 
 
 async def require_read_key(request: Request, settings: SettingsDep) -> None:
@@ -59,10 +65,8 @@ async def require_read_key(request: Request, settings: SettingsDep) -> None:
     if not settings.read_api_keys:
         return
     if not matches(presented_key(request.headers), settings.read_api_keys + settings.api_keys):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "this deployment needs an API key to read (Authorization: Bearer KEY or X-API-Key: KEY)",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise ApiKeyRequired(
+            "this deployment needs an API key to read (Authorization: Bearer KEY or X-API-Key: KEY)"
         )
 
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from core.errors import (
+    ApiKeyRequired,
     DocumentExists,
     DocumentNotFound,
     DocumentTooLarge,
@@ -36,10 +37,14 @@ from core.errors import (
     VersionNotFound,
     WidgetKeyInvalid,
     WidgetOriginNotAllowed,
+    WritesDisabled,
 )
 from service.schemas import PATTERN_HINTS
+from service.throttled_log import ThrottledWarnings
 
 logger = logging.getLogger(__name__)
+client_errors = ThrottledWarnings(logger)
+"""Refusals a client causes (4xx) are logged through it, so a flood of them cannot flood the log."""
 
 _STATUS: list[tuple[type[MarjaError], int]] = [
     (DocumentNotFound, 404),
@@ -57,6 +62,8 @@ _STATUS: list[tuple[type[MarjaError], int]] = [
     (ModelMismatch, 503),
     (ModelUnavailable, 503),
     (IndexCorrupt, 503),
+    (ApiKeyRequired, 401),
+    (WritesDisabled, 403),
     (WidgetKeyInvalid, 401),
     (WidgetOriginNotAllowed, 403),
     (FeedbackStoreFull, 507),
@@ -89,8 +96,11 @@ def public_message(error: MarjaError, *, data_dir: Path | None) -> str:
 async def _marja_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MarjaError)
     status = status_of(exc)
-    logger.warning("%s %s → %d: %s", request.method, request.url.path, status, exc)
+    log = logger.warning if status >= 500 else client_errors.warning
+    log("%s %s → %d: %s", request.method, request.url.path, status, exc)
     headers = {"Retry-After": "5"} if status == 503 else None
+    if isinstance(exc, ApiKeyRequired):
+        headers = {"WWW-Authenticate": "Bearer"}
     settings = getattr(request.app.state, "settings", None)
     detail = public_message(exc, data_dir=getattr(settings, "data_dir", None))
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)

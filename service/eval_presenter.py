@@ -29,7 +29,6 @@ def _shorten(text: str, limit: int) -> str:
 
 def _passage(hit: Hit) -> EvalPassage:
     chunk = hit.stored.chunk
-    confidence = getattr(hit, "confidence", None)
     return EvalPassage(
         doc_id=chunk.doc_id,
         title=hit.stored.title,
@@ -37,7 +36,7 @@ def _passage(hit: Hit) -> EvalPassage:
         end=chunk.end,
         text=_shorten(chunk.text, PASSAGE_CHARS),
         score=round(hit.score, 4),
-        confidence=round(confidence, 4) if isinstance(confidence, float) else None,
+        confidence=round(hit.confidence, 4),
     )
 
 

@@ -13,11 +13,14 @@ from limits import RateLimitItem, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.credentials import RateBucket
+from service.throttled_log import ThrottledWarnings
 
 ROUTE_KEY = "marja.route"
 """Where a refusal names the route it answered for (read by :mod:`service.request_log`)."""
 
 logger = logging.getLogger(__name__)
+refusals = ThrottledWarnings(logger)
+"""Every refusal of this module is logged through it: a client decides how many there are."""
 
 
 async def _reject(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
@@ -47,7 +50,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            logger.warning(
+            refusals.warning(
                 "%s %s: body of %s bytes refused (limit %d)",
                 scope["method"],
                 scope["path"],
@@ -69,7 +72,7 @@ class BodySizeLimit:
                 break
             seen += len(message.get("body", b""))
             if seen > limit:
-                logger.warning("%s %s: body over %d bytes refused", scope["method"], scope["path"], limit)
+                refusals.warning("%s %s: body over %d bytes refused", scope["method"], scope["path"], limit)
                 await _reject(send, 413, f"the request body is over the limit of {limit:,} bytes")
                 return
             if not message.get("more_body", False):
@@ -97,7 +100,7 @@ class HeaderSizeLimit:
             size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
             size += sum(len(name) + len(value) + 4 for name, value in scope.get("headers") or ())
             if size > self.max_bytes:
-                logger.warning(
+                refusals.warning(
                     "%s: %d bytes of headers refused (limit %d)", scope["path"], size, self.max_bytes
                 )
                 await _reject(
@@ -175,7 +178,7 @@ class RateLimit:
         if limiter is not None and wait > 0:
             scope[ROUTE_KEY] = scope["path"]  # the limited paths are route paths
             retry = max(1, math.ceil(wait))
-            logger.warning(
+            refusals.warning(
                 "rate limit: %s over %s on %s", bucket.name.split(":")[0], limiter.description, scope["path"]
             )
             if self.on_limited is not None:

@@ -7,13 +7,11 @@ Content-Security-Policy as the demo page (its one inline script allowed by hash)
 
 from __future__ import annotations
 
-import hashlib
-from importlib import resources
-
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 
 from service.security import html_headers
+from service.static_files import static_file, static_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,7 +21,6 @@ _ASSETS = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "favicon.png": "image/png",
 }
-_FILES = resources.files("fastapi_offline") / "static"
 
 
 @router.get("/docs")
@@ -46,9 +43,7 @@ def swagger_asset(name: str, request: Request) -> Response:
     media_type = _ASSETS.get(name)
     if media_type is None:
         raise HTTPException(404, "no such file")
-    body = (_FILES / name).read_bytes()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:24]}"'
-    headers = {"Cache-Control": "public, max-age=86400", "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
+    file = static_file("fastapi_offline", "static", name)
+    return static_response(
+        file, request, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"}
+    )

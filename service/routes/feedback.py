@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.concurrency import run_in_threadpool
 
+from index.collection import Collection
 from service import presenter
 from service.deps import CollectionDep, FeedbackDep, ReadAccess, WriteAccess
-from service.feedback_store import Feedback, ShownPassage
+from service.feedback_store import Feedback, FeedbackStore, ShownPassage, StoredFeedback
 from service.schemas import FeedbackCreated, FeedbackIn, FeedbackList, error_responses
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
@@ -33,10 +35,18 @@ async def add_feedback(body: FeedbackIn, store: FeedbackDep, collection: Collect
         approved=body.approved,
         answered=body.answered,
         comment=body.comment.strip() if body.comment and body.comment.strip() else None,
-        index_version=body.index_version or collection.snapshot().version,
+        index_version=body.index_version,
     )
-    stored = await run_in_threadpool(store.add, feedback)
+    stored = await run_in_threadpool(_store, feedback, store, collection)
     return FeedbackCreated(id=stored.id, created_at=stored.created_at)
+
+
+def _store(feedback: Feedback, store: FeedbackStore, collection: Collection) -> StoredFeedback:
+    """Store ``feedback``, stamped with the current index version when the client gave none (in
+    a worker thread: the current version may have to be loaded first)."""
+    if feedback.index_version is None:
+        feedback = dataclasses.replace(feedback, index_version=collection.snapshot().version)
+    return store.add(feedback)
 
 
 @router.get(

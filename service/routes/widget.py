@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-from functools import lru_cache
-from importlib import resources
-
 from fastapi import APIRouter, Request, Response
 
 from service.security import html_headers
+from service.static_files import static_file, static_response
 
 router = APIRouter(tags=["widget"])
 
-_STATIC = resources.files("service") / "static"
 _CACHE = "public, max-age=300"
-
-
-@lru_cache(maxsize=8)
-def _compressed(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=9, mtime=0)
 
 
 def _static(name: str, media_type: str, request: Request, **extra: str) -> Response:
     """A file from ``service/static``, revalidated by ETag once the short cache expires, gzipped
     for clients that accept it (the widget is ~3× smaller so); an HTML page gets the security
     headers (CSP, frame-ancestors)."""
-    body = (_STATIC / name).read_bytes()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:24]}"'
-    headers = {
-        "Cache-Control": _CACHE,
-        "ETag": etag,
-        "X-Content-Type-Options": "nosniff",
-        "Vary": "Accept-Encoding",
-        **extra,
-    }
+    file = static_file("service", "static", name)
+    headers = {"Cache-Control": _CACHE, **extra}
     if media_type.startswith("text/html"):
-        headers.update(html_headers(body.decode("utf-8")))
-    if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
-        return Response(status_code=304, headers=headers)
-    accepted = {part.split(";")[0].strip() for part in request.headers.get("accept-encoding", "").split(",")}
-    if "gzip" in accepted:
-        return Response(
-            _compressed(body), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
-        )
-    return Response(body, media_type=media_type, headers=headers)
+        headers.update(html_headers(file.body.decode("utf-8")))
+    return static_response(file, request, media_type=media_type, headers=headers)
 
 
 @router.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)

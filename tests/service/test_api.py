@@ -427,3 +427,13 @@ def test_a_malformed_version_is_explained_by_the_one_check(client: TestClient, v
     r = client.get("/documents/un-regional-organizations", params={"version": version})
     assert r.status_code == 422
     assert "expected 'v' and six digits, like v000007" in r.json()["detail"]
+
+
+def test_openapi_names_how_a_request_presents_its_key(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer KEY"}
+    assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert "security" not in schema["paths"]["/ask"]["post"]  # reads are open by default
+    add = {name for option in schema["paths"]["/documents"]["post"]["security"] for name in option}
+    assert add == {"bearer", "apiKey"}

@@ -77,10 +77,13 @@ def test_feedback_round_trip(corpus_collection: Collection) -> None:
 
 def test_listing_needs_a_write_key(corpus_collection: Collection) -> None:
     with make_client(corpus_collection, api_keys=[API_KEY]) as c:
-        assert c.get("/feedback").status_code == 401
+        refused = c.get("/feedback")
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        assert "API key is required" in refused.json()["detail"]
         assert c.get("/feedback", headers={"X-API-Key": "wrong-key-0123456789"}).status_code == 401
     with make_client(corpus_collection) as c:
-        assert c.get("/feedback").status_code == 403
+        refused = c.get("/feedback")
+        assert refused.status_code == 403 and "MARJA_API_KEYS" in refused.json()["detail"]
 
 
 @pytest.mark.parametrize(
