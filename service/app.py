@@ -37,8 +37,8 @@ context (`text[start:end]` is the passage).
 def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
     """The collection the settings describe, with its embedder (loaded lazily).
 
-    ``bulk_ingest`` lets the default embedder switch to its faster bulk engine for large ingests
-    (the CLI's ``ingest`` and ``reindex``); the server keeps the light engine.
+    ``bulk_ingest`` lets passage embedding use every core (the CLI's ``ingest`` and ``reindex``);
+    the server embeds on one core per call so that questions keep being answered.
     """
     return Collection(
         settings.data_dir,

@@ -18,6 +18,7 @@ class FakeEmbedder:
     """
 
     model_id = "fake-hash-64"
+    engine = "fake"
     dim = 64
 
     def __init__(self) -> None:

@@ -10,6 +10,12 @@ import numpy as np
 ProgressFn = Callable[[int], None]
 """Called with the number of texts just finished, so callers can drive a progress bar."""
 
+MAX_QUESTION_TOKENS = 48
+"""Every engine embeds at most this many model tokens of a question (its start, the ``query:``
+prefix and special tokens included), so no question costs much more than a normal one: a
+model call grows with its tokens, the median XQuAD question has 20 and 99.9% have at most 47
+(bench/engines.py). Passages keep the model's own limit (512 for multilingual-e5-small)."""
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -17,11 +23,15 @@ class Embedder(Protocol):
 
     ``model_id`` identifies the vector space: two embedders with the same id must produce
     interchangeable vectors. It is written into every index manifest, and an index built
-    with another id refuses to load.
+    with another id refuses to load. ``engine`` names what computes them (runtime and
+    precision): engines of one model agree only to within a small cosine distance.
     """
 
     @property
     def model_id(self) -> str: ...
+
+    @property
+    def engine(self) -> str: ...
 
     @property
     def dim(self) -> int: ...

