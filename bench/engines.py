@@ -218,11 +218,15 @@ def summarize(speed: dict[str, dict], reference: str) -> dict[str, dict]:
 
 
 def markdown(summary: dict[str, dict], quality: dict[str, dict], reference: str) -> str:
-    lines = [
-        "| engine | load s | RSS loaded / end MB | question p50 ms | 20-token / 2,000-char question ms "
-        "| passages/s (1 worker / all cores) | cosine to " + reference + " (questions / passages, min) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = (
+        []
+        if not summary
+        else [
+            "| engine | load s | RSS loaded / end MB | question p50 ms | 20-token / 2,000-char question ms "
+            "| passages/s (1 worker / all cores) | cosine to " + reference + " (questions / passages, min) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    )
     for engine, r in summary.items():
         cos, by = r["cosine_to_reference"], r["question_ms_by_tokens"]
         lines.append(
@@ -287,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     for engine in dict.fromkeys([*args.engines, *parts]):  # build once, untimed
         getattr(create_embedder(engine, models_dir=args.models_dir), "warm_up", lambda: None)()
     speed = {engine: run_speed(engine, args) for engine in args.engines}
-    summary = summarize(speed, args.reference if args.reference in speed else args.engines[0])
+    summary = (
+        summarize(speed, args.reference if args.reference in speed else args.engines[0]) if speed else {}
+    )
     quality = {engine: run_quality(engine, args) for engine in args.quality_engines}
     path = write_result("engines", {"reference": args.reference, "engines": summary, "xquad": quality})
     print(markdown(summary, quality, args.reference))

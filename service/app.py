@@ -21,7 +21,7 @@ from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.routes import ask, docs, documents, feedback, health, widget
 from service.routes import metrics as metrics_route
-from service.settings import Settings, get_settings
+from service.settings import Settings, get_settings, models_dir_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collec
     """
     return Collection(
         settings.data_dir,
-        create_embedder(settings.model, models_dir=settings.data_dir / "models", bulk=bulk_ingest),
+        create_embedder(settings.model, models_dir=models_dir_of(settings), bulk=bulk_ingest),
         options=BuildOptions(
             hnsw_threshold=settings.hnsw_threshold, sentence_vectors=settings.sentence_vectors
         ),

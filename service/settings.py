@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="Where the index, converted models and feedback live (default: $XDG_DATA_HOME/marja, "
         "else ~/.local/share/marja; `make run` uses ./data).",
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Where built models are kept (default: the data directory's models/); "
+        "several data directories may share one.",
+    )
     corpus_dir: Path | None = Field(
         default=REPO_CORPUS if REPO_CORPUS.is_dir() else None,
         description="What `marja serve` indexes when the index is empty (default: the repository's corpus/).",
@@ -233,6 +238,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+def models_dir_of(settings: Settings) -> Path:
+    return settings.models_dir or settings.data_dir / "models"
 
 
 @lru_cache(maxsize=1)

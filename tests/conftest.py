@@ -24,11 +24,19 @@ CORPUS = REPO / "corpus"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the default model's built forms are written (once per session, shared by every
+    data directory the tests make, servers and CLI runs included)."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models_dir: Path) -> Path:
     """No test ever touches a real data directory."""
     data = tmp_path / "data"
     monkeypatch.setenv("MARJA_DATA_DIR", str(data))
+    monkeypatch.setenv("MARJA_MODELS_DIR", str(models_dir))
     for name in ("MARJA_API_KEYS", "MARJA_READ_API_KEYS", "MARJA_CORS_ORIGINS", "MARJA_MODEL"):
         monkeypatch.delenv(name, raising=False)
     return data
@@ -73,12 +81,6 @@ def client(corpus_collection: Collection) -> Iterator[TestClient]:
 
 
 # -- the real default model ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the default model's converted form is written (once per session)."""
-    return tmp_path_factory.mktemp("models")
 
 
 @pytest.fixture(scope="session")
