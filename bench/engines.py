@@ -14,6 +14,9 @@ are that engine's alone, after its model directory is built:
   bulk ingest);
 * fidelity: cosine of its question and passage vectors to the reference engine's.
 
+Then all engines in one process, called in turn (a question, the 2,000-character question, a
+batch of 8 passages): the fairest ratios on a machine whose load drifts.
+
 Then XQuAD recall@1 / recall@5 / MRR@10 for dense retrieval and for marja's hybrid, per setting,
 with each engine of ``--quality-engines`` (vectors cached per engine in bench/cache/);
 ``PASSAGES+QUESTIONS`` (e.g. ``e5-onnx-fp32+e5-onnx-q4``, what ``default`` does in a bulk ingest)
@@ -82,7 +85,7 @@ def speed_worker(engine: str, models_dir: Path, data: Path, n_questions: int, n_
     from index.embedders.factory import create_embedder
 
     embedder = create_embedder(engine, models_dir=models_dir, bulk=False)
-    getattr(embedder, "warm_up", lambda: None)()
+    embedder.warm_up()
     load_s = time.perf_counter() - t0
     rss_loaded = _rss_mb()
     questions, passages = _texts(data, n_questions, n_passages)
@@ -143,6 +146,44 @@ def run_speed(engine: str, args: argparse.Namespace) -> dict:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
         subprocess.run(cmd, cwd=REPO, env=env, check=True)
         return json.loads(Path(out.name).read_text())
+
+
+def interleaved(engines: list[str], args: argparse.Namespace, rounds: int) -> dict[str, dict[str, float]]:
+    """All engines loaded in this process, timed call by call in turn (median and best, ms).
+
+    On a shared machine whose load drifts, alternating the engines call by call keeps their
+    ratios fair: a burst of load hits every engine alike.
+    """
+    from index.embedders.factory import create_embedder
+
+    questions, passages = _texts(args.data, 2 * rounds, 16)
+    loaded = {e: create_embedder(e, models_dir=args.models_dir, bulk=False) for e in engines}
+    calls = {
+        "question": lambda emb, i: emb.embed_queries([questions[i % len(questions)]]),
+        "2000-char question": lambda emb, i: emb.embed_queries([LONG_ARABIC_QUESTION]),
+        "8 passages": lambda emb, i: emb.embed_passages(passages[(i % 2) * 8 : (i % 2) * 8 + 8]),
+    }
+    times: dict[str, dict[str, list[float]]] = {e: {c: [] for c in calls} for e in engines}
+    for embedder in loaded.values():
+        embedder.warm_up()
+        for call in calls.values():
+            call(embedder, 0)
+    for i in range(rounds):
+        for name, call in calls.items():
+            if name == "8 passages" and i % 4:
+                continue
+            for e in engines[i % len(engines) :] + engines[: i % len(engines)]:
+                t0 = time.perf_counter()
+                call(loaded[e], i)
+                times[e][name].append(time.perf_counter() - t0)
+    return {
+        e: {
+            f"{name} {stat}": round(1000 * float(f(v)), 2)
+            for name, v in per.items()
+            for stat, f in (("p50", np.median), ("best", np.min))
+        }
+        for e, per in times.items()
+    }
 
 
 # ---------------------------------------------------------------------------------- quality
@@ -271,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with xquad.{ar,en}.json")
     parser.add_argument("--models-dir", type=Path, default=REPO / "data" / "models")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--interleaved-rounds", type=int, default=60, help="0 skips the interleaved timing")
     parser.add_argument("--passages", type=int, default=96)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -289,14 +331,24 @@ def main(argv: list[str] | None = None) -> int:
 
     parts = [name for engine in args.quality_engines for name in engine.split("+")]
     for engine in dict.fromkeys([*args.engines, *parts]):  # build once, untimed
-        getattr(create_embedder(engine, models_dir=args.models_dir), "warm_up", lambda: None)()
+        create_embedder(engine, models_dir=args.models_dir).warm_up()
     speed = {engine: run_speed(engine, args) for engine in args.engines}
     summary = (
         summarize(speed, args.reference if args.reference in speed else args.engines[0]) if speed else {}
     )
+    alternating = interleaved(args.engines, args, args.interleaved_rounds) if args.interleaved_rounds else {}
     quality = {engine: run_quality(engine, args) for engine in args.quality_engines}
-    path = write_result("engines", {"reference": args.reference, "engines": summary, "xquad": quality})
+    path = write_result(
+        "engines",
+        {"reference": args.reference, "engines": summary, "interleaved_ms": alternating, "xquad": quality},
+    )
     print(markdown(summary, quality, args.reference))
+    if alternating:
+        columns = list(next(iter(alternating.values())))
+        print("\ninterleaved, ms:\n\n| engine | " + " | ".join(columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for engine, row in alternating.items():
+            print(f"| {engine} | " + " | ".join(str(row[c]) for c in columns) + " |")
     print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
     return 0
 

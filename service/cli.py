@@ -84,9 +84,14 @@ class _Bar:
 
 
 def _collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
+    """The collection; for an ingest, its model is built (once) and loaded before any file is
+    read, so a first ingest also prepares what ``marja serve`` will load."""
     from service.app import build_collection
 
-    return build_collection(settings, bulk_ingest=bulk_ingest)
+    collection = build_collection(settings, bulk_ingest=bulk_ingest)
+    if bulk_ingest:
+        collection.embedder.warm_up()
+    return collection
 
 
 def _ingest_and_report(

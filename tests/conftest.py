@@ -24,11 +24,18 @@ CORPUS = REPO / "corpus"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the default model's built forms are written (once per session, shared by every
-    data directory the tests make, servers and CLI runs included)."""
-    return tmp_path_factory.mktemp("models")
+@pytest.fixture(scope="session", autouse=True)
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the default model's built forms are written: once per session, shared by every
+    data directory the tests make (servers and CLI runs too, through MARJA_MODELS_DIR)."""
+    path = tmp_path_factory.mktemp("models")
+    before = os.environ.get("MARJA_MODELS_DIR")
+    os.environ["MARJA_MODELS_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("MARJA_MODELS_DIR", None)
+    else:
+        os.environ["MARJA_MODELS_DIR"] = before
 
 
 @pytest.fixture(autouse=True)

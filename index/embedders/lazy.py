@@ -49,9 +49,7 @@ class LazyEmbedder:
         return self._engine if self._engine is not None else self.inner.engine
 
     def warm_up(self) -> None:
-        warm_up = getattr(self.inner, "warm_up", None)
-        if warm_up is not None:
-            warm_up()
+        self.inner.warm_up()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)

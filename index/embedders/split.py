@@ -22,9 +22,8 @@ class SplitEmbedder:
         self.engine = f"{questions.engine} for questions, {passages.engine} for passages"
 
     def warm_up(self) -> None:
-        warm_up = getattr(self.questions, "warm_up", None)
-        if warm_up is not None:
-            warm_up()
+        self.questions.warm_up()
+        self.passages.warm_up()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.questions.embed_queries(texts)

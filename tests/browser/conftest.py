@@ -210,8 +210,9 @@ def silent_server() -> Iterator[SilentServer]:
 
 
 def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a ``marja`` process over ``data_dir``: no MARJA_* from outside, offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MARJA_")}
+    """The environment of a ``marja`` process over ``data_dir``: no MARJA_* from outside but the
+    session's shared models directory, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARJA_") or k == "MARJA_MODELS_DIR"}
     env.update(MARJA_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **extra)
     return env
 
