@@ -222,6 +222,19 @@ def median_cells(
     return out
 
 
+def split_median(
+    per_seed: list[dict[str, dict[str, dict[str, float]]]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """The split pool's figures: each cell's median over seeds, and the mean of the four cells."""
+    median = median_cells(per_seed)
+    for system in median[SPLIT_CELLS[0]]:
+        median.setdefault("mean of four", {})[system] = {
+            m: float(np.mean([median[c][system][m] for c in SPLIT_CELLS]))
+            for m in median[SPLIT_CELLS[0]][system]
+        }
+    return median
+
+
 def _build(
     embedder: CachedEmbedder, root: Path, name: str, docs: list[Document], results: dict
 ) -> Collection:
@@ -241,6 +254,21 @@ def _build(
     return collection
 
 
+def pools(paragraphs: dict[str, list[Document]]) -> dict[str, list[Document]]:
+    """The one-pool settings' collections: each language's paragraphs, and both together."""
+    return {"ar": paragraphs["ar"], "en": paragraphs["en"], "both": paragraphs["ar"] + paragraphs["en"]}
+
+
+def settings(questions: dict[str, list[Question]]) -> dict[str, tuple[str, list[Question]]]:
+    """The one-pool settings: (the pool of :func:`pools` asked, the questions with their gold)."""
+    return {
+        "ar→ar": ("ar", questions["ar"]),
+        "en→ar": ("ar", [q.with_gold(q.gold.replace("en-", "ar-")) for q in questions["en"]]),
+        "en→en": ("en", questions["en"]),
+        "both translations": ("both", questions["ar"] + questions["en"]),
+    }
+
+
 def run_settings(
     embedder: CachedEmbedder,
     root: Path,
@@ -248,20 +276,11 @@ def run_settings(
     questions: dict[str, list[Question]],
     results: dict,
 ) -> dict[str, Collection]:
-    pools = {
-        "ar": paragraphs["ar"],
-        "en": paragraphs["en"],
-        "both": paragraphs["ar"] + paragraphs["en"],
+    collections = {
+        name: _build(embedder, root, name, docs, results) for name, docs in pools(paragraphs).items()
     }
-    settings = {
-        "ar→ar": ("ar", questions["ar"]),
-        "en→ar": ("ar", [q.with_gold(q.gold.replace("en-", "ar-")) for q in questions["en"]]),
-        "en→en": ("en", questions["en"]),
-        "both translations": ("both", questions["ar"] + questions["en"]),
-    }
-    collections = {name: _build(embedder, root, name, docs, results) for name, docs in pools.items()}
     results["settings"] = {}
-    for name, (pool, qs) in settings.items():
+    for name, (pool, qs) in settings(questions).items():
         run = evaluate(collections[pool], qs)
         embedder.save()
         entry = {system: metrics(r) for system, r in run.ranks.items()}
@@ -307,13 +326,7 @@ def run_split(
         logger.info(
             "split seed %d: %s", seed, {c: round(v["hybrid"]["recall@1"], 3) for c, v in cells.items()}
         )
-    median = median_cells(per_seed)
-    for system in median[SPLIT_CELLS[0]]:
-        median.setdefault("mean of four", {})[system] = {
-            m: float(np.mean([median[c][system][m] for c in SPLIT_CELLS]))
-            for m in median[SPLIT_CELLS[0]][system]
-        }
-    results["split"]["median"] = median
+    results["split"]["median"] = split_median(per_seed)
     results["split"]["highlights"] = highlight_summary(highlights)
 
 
