@@ -9,8 +9,8 @@ conversion), so indexes stay interchangeable between the engines.
 Which precision does what was measured (bench/engines.py, README "The default model"):
 
 * questions, and everything the server embeds: the bundled 4-bit weights as they are, with
-  8-bit activations (``q4``): the fastest single call that keeps XQuAD within 0.002 of float32,
-  and the least memory;
+  8-bit activations (``q4``): the fastest single call that keeps every XQuAD figure (split pool
+  included) no more than 0.002 below float32's, and the least memory;
 * passages of a bulk ingest (``marja ingest``/``reindex``): float32, whose batched calls run
   ~1.5× faster than q4's (cosine 0.9999 between the two, one index).
 """
@@ -35,8 +35,9 @@ Precision = Literal["fp32", "int8", "q4"]
 DEFAULT_PRECISION: Precision = "q4"
 BULK_PASSAGE_PRECISION: Precision = "fp32"
 """Chosen by bench/engines.py (README, "The default model"): the bundled 4-bit weights as they
-are, with 8-bit activations, stay within 0.002 of float32's XQuAD recall@1 in every setting and
-take the least memory; int8 (weights and activations re-quantised) lost up to 0.025."""
+are, with 8-bit activations, are never more than 0.002 below float32's XQuAD recall@1 in any
+setting, split pool included, and take the least memory; int8 (weights and activations
+re-quantised) lost up to 0.025."""
 
 
 def default_embedder(models_dir: Path, *, bulk: bool) -> Embedder:
