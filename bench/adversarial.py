@@ -361,10 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(InvalidDocument):  # the digits are no document: 422 every time
                 hostile = DocumentOverrides(doc_id=f"hostile-{name.split('.')[0]}")
                 uploads.append(load_bytes(data_of(0), filename=name, given=hostile))
-        build_index(data, corpus_documents() + uploads, args.model)
-        models = REPO / "data" / "models"
-        if models.exists():
-            shutil.copytree(models, data / "models")
+        build_index(data, corpus_documents() + uploads, args.model)  # data/models: the built models
         # Reads need no key; the prober presents valid ones, so the rate limit counts it apart
         # from the attackers (who share the loopback address's budget).
         env = {
