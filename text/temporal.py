@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 
 from text.arabic import normalize
+from text.events import is_event, near_event
+from text.years import is_year
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _DASHED = re.compile(r"(?<!\d)(\d{4}) ?[-–—] ?(\d{4})(?!\d)")
 _MAX_CHARS = 4000
 _MAX_TOKENS = 400
-_FIRST_YEAR, _LAST_YEAR = 1800, 2199
 
 LATEST, EARLIEST = "latest", "earliest"
 
@@ -78,16 +79,6 @@ _BOUND_PAIRS = {
 # "first" and "last" are about time only next to an event ("the last meeting", "آخر اجتماع",
 # "الاجتماع الأول"), not in "last name" or "the oldest quarterback"; adverbs need no noun.
 _ADVERBS = {"recently", "lately", "مؤخرا", "موخرا"}
-_EVENTS_EN = {
-    "meeting", "workshop", "session", "conference", "summit", "retreat", "event", "report",
-    "summary", "dialogue", "consultation", "briefing", "visit", "gathering", "forum", "seminar",
-    "one",
-}  # fmt: skip
-_EVENTS_AR = {
-    "اجتماع", "ورشه", "ورش", "جلسه", "مؤتمر", "موتمر", "قمه", "فعاليه", "تقرير", "ملخص", "حوار",
-    "مشاورات", "زياره", "منتدي", "ندوه", "دوره", "لقاء", "اجتماعات", "فعاليات", "تقارير", "جلسات",
-    "مؤتمرات",
-}  # fmt: skip
 _RANGE_OPENERS = {"between", "from", "بين", "من"}
 _RANGE_JOINERS = {"and", "to", "until", "till", "through", "و", "الي", "حتي"}
 _FILLERS = {"the", "year", "years", "of", "عام", "العام", "سنه", "السنه", "في"}
@@ -121,24 +112,8 @@ class TimeIntent:
         return (self.start is None or year >= self.start) and (self.end is None or year <= self.end)
 
 
-def _is_event(token: str) -> bool:
-    if token in _EVENTS_EN or token.rstrip("s") in _EVENTS_EN or token.removesuffix("es") in _EVENTS_EN:
-        return True
-    for prefix in ("وال", "بال", "لل", "ال", "و", "ب", "ل", ""):
-        if token.startswith(prefix) and token[len(prefix) :] in _EVENTS_AR:
-            return True
-    return token.removesuffix("ات") in _EVENTS_AR
-
-
-def _near_event(tokens: list[str], i: int) -> bool:
-    """Whether an event noun is within two words before or three after ``tokens[i]``."""
-    return any(_is_event(t) for t in tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 4])
-
-
 def _year(token: str) -> int | None:
-    if len(token) == 4 and token.isdigit() and _FIRST_YEAR <= int(token) <= _LAST_YEAR:
-        return int(token)
-    return None
+    return int(token) if is_year(token) else None
 
 
 def _bare(token: str) -> str:
@@ -182,14 +157,14 @@ def parse_time_intent(question: str) -> TimeIntent:
         token = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if token == "most" and nxt == "recent":
-            if _near_event(tokens, i + 1):
+            if near_event(tokens, i + 1):
                 order = order or LATEST
             i += 2
             continue
         if token in _ORDER_WORDS:
             # آخر after its noun means "another" (اجتماع آخر); before one, "the last" (آخر اجتماع).
-            another = token == "اخر" and i > 0 and _is_event(tokens[i - 1])
-            if token in _ADVERBS or (_near_event(tokens, i) and not another):
+            another = token == "اخر" and i > 0 and is_event(tokens[i - 1])
+            if token in _ADVERBS or (near_event(tokens, i) and not another):
                 order = order or _ORDER_WORDS[token]
             i += 1
             continue
