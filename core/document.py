@@ -217,6 +217,8 @@ class Chunk:
     years: tuple[int, ...] = ()
     page: int | None = None
     sentences: tuple[tuple[int, int], ...] = ()
+    ordinals: tuple[int, ...] = ()
+    """Ordinals that number an event in the chunk or its context ("the eighth meeting": 8)."""
 
     @property
     def embedding_text(self) -> str:

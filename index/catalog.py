@@ -4,9 +4,13 @@ Each published version has its own ``catalog.sqlite``, opened read-only and immu
 so a query never sees a half-applied ingest. Writers copy the previous version's file and apply
 their changes in one transaction.
 
-The ``origin`` and ``origin_folder`` columns (where a document came from) were added after the
-first release: a catalog without them still loads (its documents' origin is unknown, so a folder
-sync never removes them), and the next write adds the columns.
+Columns added after the first release are filled in by the next write (which copies the
+catalog): ``origin`` and ``origin_folder`` (where a document came from; unknown before, so a
+folder sync never removes those documents), ``documents.year`` (the document's own year, from its
+metadata: :func:`text.years.document_year`) and ``chunks.ordinals`` with the ``chunk_ordinals``
+table (the ordinals that number an event in a chunk: :mod:`text.ordinals`). A catalog without them
+still loads: its documents' years are read from their metadata once, when it is opened, and its
+chunks' ordinals are unknown (no ordinal evidence) until the next write.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from core.document import Chunk, Document, Origin, embedding_text
-from text.arabic import normalize_digits
+from text.ordinals import chunk_ordinals
+from text.years import document_year
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS documents (
     chunk_count INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
     origin TEXT,
-    origin_folder TEXT
+    origin_folder TEXT,
+    year INTEGER
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -52,16 +57,27 @@ CREATE TABLE IF NOT EXISTS chunks (
     years TEXT NOT NULL,
     page INTEGER,
     sentences TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    ordinals TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
 CREATE TABLE IF NOT EXISTS chunk_years (
     chunk_id INTEGER NOT NULL,
     year INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS chunk_ordinals (
+    chunk_id INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL
+);
+"""
+INDEXES = """
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
 CREATE INDEX IF NOT EXISTS chunk_years_year ON chunk_years(year);
 CREATE INDEX IF NOT EXISTS chunk_years_chunk ON chunk_years(chunk_id);
+CREATE INDEX IF NOT EXISTS chunk_ordinals_ordinal ON chunk_ordinals(ordinal);
+CREATE INDEX IF NOT EXISTS chunk_ordinals_chunk ON chunk_ordinals(chunk_id);
+CREATE INDEX IF NOT EXISTS documents_year ON documents(year);
+CREATE INDEX IF NOT EXISTS documents_kind ON documents(kind);
 """
 
 _ORIGIN_COLUMNS = ("origin", "origin_folder")
@@ -69,7 +85,7 @@ _ORIGIN_COLUMNS = ("origin", "origin_folder")
 
 _DOCUMENT_COLUMNS = (
     "doc_id, title, text, lang, kind, source_url, metadata, pages, content_hash, chunk_count, "
-    "ingested_at, origin, origin_folder"
+    "ingested_at, origin, origin_folder, year"
 )
 
 
@@ -124,25 +140,13 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class ChunkTime:
-    """When a chunk is about: the years it mentions and its document's own year, if given."""
+class ChunkFacts:
+    """What a question can name about a chunk: the years it mentions, its document's own year
+    (``event_year`` or ``date`` in the metadata) and the ordinals that number an event in it."""
 
     years: tuple[int, ...]
     document_year: int | None
-
-
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)")
-
-
-def document_year(event_year: object, date: object) -> int | None:
-    """A document's year from its metadata: ``event_year`` (a number) or else the year of ``date``."""
-    for value in (event_year, date):
-        if isinstance(value, bool) or value is None:
-            continue
-        match = _YEAR_IN_TEXT.search(normalize_digits(str(value))[:64])
-        if match:
-            return int(match.group(1))
-    return None
+    ordinals: tuple[int, ...] = ()
 
 
 def _chunk_from_row(row: sqlite3.Row) -> Chunk:
@@ -155,9 +159,45 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
         context=row["context"],
         lang=row["lang"],
         years=tuple(json.loads(row["years"])),
+        ordinals=tuple(json.loads(row["ordinals"])),
         page=row["page"],
         sentences=tuple(tuple(s) for s in json.loads(row["sentences"])),  # type: ignore[misc]
     )
+
+
+_CHUNK_SELECT = (
+    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.text, c.context, c.lang, c.years, c.page, c.sentences, '
+    "c.content_hash"
+)
+"""The chunk columns of the first release (``ordinals`` came later: see the module docstring)."""
+_CHUNK_COLUMNS = (
+    'id, doc_id, ordinal, start, "end", text, context, lang, years, page, sentences, content_hash, ordinals'
+)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a catalog written by an earlier release up to the current schema, filling in what the
+    new columns hold (see the module docstring)."""
+    documents = _columns(db, "documents")
+    for column in _ORIGIN_COLUMNS:
+        if column not in documents:
+            db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
+    if "year" not in documents:
+        db.execute("ALTER TABLE documents ADD COLUMN year INTEGER")
+        years = [
+            (document_year(json.loads(r["metadata"])), r["doc_id"])
+            for r in db.execute("SELECT doc_id, metadata FROM documents")
+        ]
+        db.executemany("UPDATE documents SET year = ? WHERE doc_id = ?", years)
+    if "ordinals" not in _columns(db, "chunks"):
+        db.execute("ALTER TABLE chunks ADD COLUMN ordinals TEXT NOT NULL DEFAULT '[]'")
+        found = [
+            (r["id"], ordinals)
+            for r in db.execute("SELECT id, context, text FROM chunks")
+            if (ordinals := chunk_ordinals(r["context"], r["text"]))
+        ]
+        db.executemany("UPDATE chunks SET ordinals = ? WHERE id = ?", [(json.dumps(o), i) for i, o in found])
+        db.executemany("INSERT INTO chunk_ordinals VALUES (?, ?)", [(i, n) for i, o in found for n in o])
 
 
 class CatalogWriter:
@@ -166,17 +206,22 @@ class CatalogWriter:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
-        missing = [c for c in _ORIGIN_COLUMNS if c not in _columns(self._db, "documents")]
-        for column in missing:  # a catalog from before origins were recorded
-            self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
+        self._db.executescript(TABLES)
         self._db.execute("BEGIN")
+        _add_missing_columns(self._db)
+        for statement in INDEXES.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
 
     def remove_document(self, doc_id: str) -> list[int]:
         """Delete a document and its chunks; returns the ids of the deleted chunks."""
         ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
         self._db.execute(
             "DELETE FROM chunk_years WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
+            (doc_id,),
+        )
+        self._db.execute(
+            "DELETE FROM chunk_ordinals WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
             (doc_id,),
         )
         self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -193,7 +238,7 @@ class CatalogWriter:
         """Insert a document and its chunks, given as (chunk id, chunk) pairs."""
         origin = document.origin
         self._db.execute(
-            f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 document.doc_id,
                 document.title,
@@ -208,10 +253,11 @@ class CatalogWriter:
                 ingested_at,
                 origin.path if origin else None,
                 origin.folder if origin else None,
+                document_year(document.metadata),
             ),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     cid,
@@ -226,6 +272,7 @@ class CatalogWriter:
                     c.page,
                     json.dumps([list(s) for s in c.sentences]),
                     c.content_hash,
+                    json.dumps(list(c.ordinals)),
                 )
                 for cid, c in chunks
             ],
@@ -233,6 +280,10 @@ class CatalogWriter:
         self._db.executemany(
             "INSERT INTO chunk_years VALUES (?, ?)",
             [(cid, y) for cid, c in chunks for y in c.years],
+        )
+        self._db.executemany(
+            "INSERT INTO chunk_ordinals VALUES (?, ?)",
+            [(cid, n) for cid, c in chunks for n in c.ordinals],
         )
 
     def commit(self) -> None:
@@ -264,10 +315,23 @@ class CatalogReader:
             db.execute("SELECT count(*) FROM documents").fetchone()  # fail now if unreadable
             self._all.append(db)
             self._pool.put(db)
-        has_origins = set(_ORIGIN_COLUMNS) <= _columns(self._all[0], "documents")
+        documents = _columns(self._all[0], "documents")
+        has_origins = set(_ORIGIN_COLUMNS) <= documents
         self._origin_columns = (
             "origin, origin_folder" if has_origins else "NULL AS origin, NULL AS origin_folder"
         )
+        # Columns added after the first release (see the module docstring).
+        self._legacy_years: dict[str, int | None] | None = None
+        self._year_column = "d.year AS year"
+        if "year" not in documents:
+            self._year_column = "NULL AS year"
+            self._legacy_years = {
+                r["doc_id"]: document_year(json.loads(r["metadata"]))
+                for r in self._rows("SELECT doc_id, metadata FROM documents")
+            }
+        self.knows_ordinals = "ordinals" in _columns(self._all[0], "chunks")
+        """False for a catalog written before ordinals were recorded: no ordinal evidence."""
+        self._ordinals_column = "c.ordinals AS ordinals" if self.knows_ordinals else "'[]' AS ordinals"
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -295,7 +359,8 @@ class CatalogReader:
         return {r[0]: r[1] for r in rows}
 
     def chunk_ids(self, doc_id: str) -> list[int]:
-        return [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        """Ids of the chunks of ``doc_id``, in id order."""
+        return [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
 
     def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = [int(i) for i in ids]
@@ -305,7 +370,8 @@ class CatalogReader:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             rows = self._rows(
-                "SELECT c.*, d.title AS title, d.kind AS kind, d.source_url AS source_url "
+                f"SELECT {_CHUNK_SELECT}, {self._ordinals_column}, d.title AS title, d.kind AS kind, "
+                "d.source_url AS source_url "
                 f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
                 part,
             )
@@ -324,61 +390,60 @@ class CatalogReader:
         rows = self._rows("SELECT id, context, text, lang FROM chunks ORDER BY id")
         return [(r["id"], embedding_text(r["context"], r["text"]), r["lang"]) for r in rows]
 
-    def times_of(self, ids: Iterable[int]) -> dict[int, ChunkTime]:
-        """The years each of ``ids`` mentions and its document's year (``event_year`` or ``date``)."""
+    def facts_of(self, ids: Iterable[int]) -> dict[int, ChunkFacts]:
+        """The years each of ``ids`` mentions, its document's year and its ordinals."""
         ids = [int(i) for i in ids]
-        out: dict[int, ChunkTime] = {}
+        out: dict[int, ChunkFacts] = {}
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             rows = self._rows(
-                "SELECT c.id, c.years, json_extract(d.metadata, '$.event_year') AS event_year, "
-                "json_extract(d.metadata, '$.date') AS date "
+                f"SELECT c.id, c.doc_id, c.years, {self._ordinals_column}, {self._year_column} "
                 f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
                 part,
             )
             for row in rows:
-                out[row["id"]] = ChunkTime(
+                year = row["year"] if self._legacy_years is None else self._legacy_years.get(row["doc_id"])
+                out[row["id"]] = ChunkFacts(
                     years=tuple(json.loads(row["years"])),
-                    document_year=document_year(row["event_year"], row["date"]),
+                    document_year=year,
+                    ordinals=tuple(json.loads(row["ordinals"])),
                 )
         return out
 
-    def mentions_any(self, years: Iterable[int]) -> bool:
-        """Whether any chunk mentions one of ``years`` or any document is dated in one."""
+    def mentions_year(self, years: Iterable[int]) -> bool:
+        """Whether any chunk mentions one of ``years`` or any document is about one (indexed lookups)."""
         years = [int(y) for y in years]
         if not years:
             return False
         marks = ",".join("?" * len(years))
         if self._rows(f"SELECT 1 FROM chunk_years WHERE year IN ({marks}) LIMIT 1", years):
             return True
-        rows = self._rows(
-            "SELECT 1 FROM documents WHERE "
-            f"CAST(json_extract(metadata, '$.event_year') AS INTEGER) IN ({marks}) "
-            f"OR CAST(substr(json_extract(metadata, '$.date'), 1, 4) AS INTEGER) IN ({marks}) LIMIT 1",
-            years + years,
-        )
-        return bool(rows)
+        if self._legacy_years is not None:
+            return any(y in years for y in self._legacy_years.values())
+        return bool(self._rows(f"SELECT 1 FROM documents WHERE year IN ({marks}) LIMIT 1", years))
 
-    def allowed_ids(self, filters: Filters) -> list[int]:
-        """Ids of the chunks that pass ``filters``."""
-        where: list[str] = []
-        args: list[object] = []
-        if filters.lang is not None:
-            where.append("c.lang = ?")
-            args.append(filters.lang)
-        if filters.doc_id is not None:
-            where.append("c.doc_id = ?")
-            args.append(filters.doc_id)
-        if filters.kind is not None:
-            where.append("d.kind = ?")
-            args.append(filters.kind)
-        if filters.year is not None:
-            where.append("c.id IN (SELECT chunk_id FROM chunk_years WHERE year = ?)")
-            args.append(filters.year)
-        sql = "SELECT c.id FROM chunks c JOIN documents d USING (doc_id)"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [r[0] for r in self._rows(sql, args)]
+    def mentions_ordinal(self, ordinals: Iterable[int]) -> bool:
+        """Whether any chunk mentions one of ``ordinals`` (see :attr:`knows_ordinals`)."""
+        ordinals = [int(n) for n in ordinals]
+        if not ordinals:
+            return False
+        marks = ",".join("?" * len(ordinals))
+        return bool(self._rows(f"SELECT 1 FROM chunk_ordinals WHERE ordinal IN ({marks}) LIMIT 1", ordinals))
+
+    def kind_chunk_ids(self, kind: str) -> list[int]:
+        """Ids of the chunks of the documents of ``kind``, in id order."""
+        rows = self._rows(
+            "SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE d.kind = ? ORDER BY c.id",
+            (kind,),
+        )
+        return [r[0] for r in rows]
+
+    def year_chunk_ids(self, year: int) -> list[int]:
+        """Ids of the chunks that mention ``year``, in id order."""
+        rows = self._rows(
+            "SELECT DISTINCT chunk_id FROM chunk_years WHERE year = ? ORDER BY chunk_id", (year,)
+        )
+        return [r[0] for r in rows]
 
     def _info(self, row: sqlite3.Row) -> DocumentInfo:
         return DocumentInfo(

@@ -19,6 +19,7 @@ each; otherwise nothing here is used and ranking is exactly the monolingual one.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,12 +124,14 @@ class LanguageMeans:
         return ((self.sums[i] + SHRINK * overall) / (self.counts[i] + SHRINK)).astype(np.float32)
 
     def save(self, directory: Path) -> None:
-        np.savez(
-            directory / MEANS,
-            langs=np.asarray(self.langs, dtype="<U8"),
-            counts=self.counts,
-            sums=self.sums,
-        )
+        """Write ``language_means.npz`` into ``directory`` atomically (a reader sees it whole or not
+        at all: it may be added to a published version, see :class:`index.snapshot.Snapshot`)."""
+        partial = directory / (MEANS + ".partial")
+        with partial.open("wb") as out:
+            np.savez(out, langs=np.asarray(self.langs, dtype="<U8"), counts=self.counts, sums=self.sums)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, directory / MEANS)
 
     @classmethod
     def load(cls, directory: Path, *, dim: int) -> LanguageMeans | None:
@@ -157,7 +160,7 @@ class CentredQuery:
     _mean_norm2: np.ndarray  # ‖m‖² of every mean
 
     @classmethod
-    def of(cls, query: np.ndarray, lang: str, means: LanguageMeans) -> CentredQuery:
+    def of(cls, query: np.ndarray, *, lang: str, means: LanguageMeans) -> CentredQuery:
         raw = np.asarray(query, dtype=np.float32).reshape(-1)
         q = raw - means.mean(lang)
         norm = float(np.linalg.norm(q))

@@ -16,6 +16,7 @@ from core.errors import IndexCorrupt, ModelMismatch
 from index.catalog import CatalogReader
 from index.centring import LanguageMeans
 from index.dense import DenseIndex
+from index.filtering import ChunkFilter
 from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from text.analyzer import ANALYZER_VERSION
@@ -96,8 +97,6 @@ class Manifest:
 def _means_of(dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
     """Per-language statistics computed from the vectors, for a version that does not store them."""
     ids = dense.all_ids()
-    if len(ids):
-        logger.info("computing the language means of %d chunks (the version predates them)", len(ids))
 
     def batches() -> Iterator[tuple[np.ndarray, list[str]]]:
         for start in range(0, len(ids), 100_000):
@@ -105,6 +104,27 @@ def _means_of(dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
             yield dense.vectors(part), lexical.langs_of(part).tolist()
 
     return LanguageMeans.of_batches(batches(), dim=dense.dim)
+
+
+def _stored_means(path: Path, *, dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
+    """The version's per-language statistics. A version written before they were stored gets them
+    computed once from its vectors and saved beside them (atomically: the version's content does
+    not change), so the next load reads them; where the version cannot be written (a read-only
+    copy) they are computed on each load."""
+    means = LanguageMeans.load(path, dim=dense.dim)
+    if means is not None:
+        return means
+    logger.info(
+        "computing the language means of %d chunks of %s (the version predates them)", len(dense), path.name
+    )
+    means = _means_of(dense, lexical)
+    try:
+        means.save(path)
+    except OSError as e:
+        logger.warning(
+            "cannot save the language means into %s (%s): they are computed again on each load", path, e
+        )
+    return means
 
 
 class Snapshot:
@@ -123,7 +143,7 @@ class Snapshot:
         dense: DenseIndex,
         lexical: LexicalIndex,
         sentences: SentenceVectors,
-        means: LanguageMeans | None = None,
+        means: LanguageMeans,
     ) -> None:
         self.version = version
         self.path = path
@@ -132,7 +152,14 @@ class Snapshot:
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
-        self.means = means if means is not None else _means_of(dense, lexical)
+        self.means = means
+        self.filter = ChunkFilter(catalog, lexical)
+        """Which chunks a request's filters allow (:mod:`index.filtering`)."""
+        counts = zip(self.means.langs, self.means.counts.tolist(), strict=True)
+        self.languages: tuple[str, ...] = tuple(
+            lang for lang, n in sorted(counts, key=lambda pair: (-pair[1], pair[0])) if n > 0
+        )
+        """The languages of the collection's chunks, the most common first."""
 
     @classmethod
     def empty(cls, *, model_id: str, dim: int) -> Snapshot:
@@ -156,15 +183,17 @@ class Snapshot:
         manifest = Manifest.read(path / MANIFEST)
         manifest.check_compatible(model_id=model_id, dim=dim)
         try:
+            dense = DenseIndex.load(path / DENSE)
+            lexical = LexicalIndex.load(path / LEXICAL)
             snapshot = cls(
                 version=version,
                 path=path,
                 manifest=manifest,
                 catalog=CatalogReader(path / CATALOG),
-                dense=DenseIndex.load(path / DENSE),
-                lexical=LexicalIndex.load(path / LEXICAL),
+                dense=dense,
+                lexical=lexical,
                 sentences=SentenceVectors.load(path),
-                means=LanguageMeans.load(path, dim=dim),
+                means=_stored_means(path, dense=dense, lexical=lexical),
             )
         except (OSError, RuntimeError, ValueError) as e:
             logger.error("cannot load index version %s: %s", path, e)

@@ -15,6 +15,7 @@ from core.document import Chunk, Document
 from ingest.blocks import Block, parse_blocks
 from text.clipping import clip
 from text.language import UNDETERMINED, detect_language
+from text.ordinals import chunk_ordinals
 from text.sentences import split_sentences, trim_end, trim_start
 from text.years import years_mentioned
 
@@ -116,6 +117,7 @@ def chunk_document(document: Document, options: ChunkingOptions | None = None) -
                 years=tuple(sorted(set(years_mentioned(chunk_text)) | set(years_mentioned(context)))),
                 page=document.page_at(start),
                 sentences=tuple(spans),
+                ordinals=chunk_ordinals(context, chunk_text),
             )
         )
     return chunks

@@ -51,7 +51,7 @@ def test_centred_cosines_are_the_cosines_of_the_centred_vectors() -> None:
     langs = ["ar"] * 4 + ["en"] * 3 + ["fr"]  # French: unknown to the statistics below
     means = LanguageMeans.of(vectors[:7], langs[:7], dim=6)
     q = rng.normal(size=6)
-    centred = CentredQuery.of(q, "en", means)
+    centred = CentredQuery.of(q, lang="en", means=means)
     got = centred.cosines(vectors, centred.centre_index(langs))
     want_q = (q - means.mean("en")) / np.linalg.norm(q - means.mean("en"))
     centres = [means.mean(lang) for lang in langs]  # "fr" → the overall mean
@@ -98,6 +98,11 @@ def test_means_are_stored_in_the_version_and_loaded_back(tmp_path: Path) -> None
     (snapshot.path / MEANS).unlink()
     reloaded = Collection(tmp_path / "data", FakeEmbedder()).snapshot()
     np.testing.assert_allclose(reloaded.means.sums, expected.sums, rtol=1e-5, atol=1e-5)
+    # ...once: they are saved into the version, and the next load reads them.
+    assert (snapshot.path / MEANS).exists()
+    again = LanguageMeans.load(snapshot.path, dim=64)
+    assert again is not None
+    np.testing.assert_allclose(again.sums, expected.sums, rtol=1e-5, atol=1e-5)
 
 
 def test_the_answer_in_the_other_language_comes_first(tmp_path: Path) -> None:

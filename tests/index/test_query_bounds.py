@@ -39,7 +39,7 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
     term = analyzer._term
     detect = language.detect_langs
     search, max_score = LexicalIndex.search, LexicalIndex.max_score
-    mentions_any = CatalogReader.mentions_any
+    mentions_year = CatalogReader.mentions_year
     embed = corpus_collection.embedder.embed_queries
 
     def counting_term(token: str) -> str | None:
@@ -58,10 +58,10 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
         counted.lexical_terms.append(len(terms))
         return max_score(self, terms, **kwargs)
 
-    def counting_mentions_any(self, years):  # type: ignore[no-untyped-def]
+    def counting_mentions_year(self, years):  # type: ignore[no-untyped-def]
         years = list(years)
         counted.years_looked_up.append(len(years))
-        return mentions_any(self, years)
+        return mentions_year(self, years)
 
     def counting_embed(texts):  # type: ignore[no-untyped-def]
         counted.embedded_chars.extend(len(t) for t in texts)
@@ -71,7 +71,7 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setattr(language, "detect_langs", counting_detect)
     monkeypatch.setattr(LexicalIndex, "search", counting_search)
     monkeypatch.setattr(LexicalIndex, "max_score", counting_max_score)
-    monkeypatch.setattr(CatalogReader, "mentions_any", counting_mentions_any)
+    monkeypatch.setattr(CatalogReader, "mentions_year", counting_mentions_year)
     monkeypatch.setattr(corpus_collection.embedder, "embed_queries", counting_embed)
     language.detect_language.cache_clear()
     yield counted
