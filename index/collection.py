@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -31,6 +32,7 @@ from core.errors import (
     InvalidQuery,
     VersionGone,
 )
+from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS, MAX_TOP_K
 from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress, plan_changes
 from index.catalog import CatalogReader, DocumentInfo, Filters
 from index.confidence import ANSWER_THRESHOLD, NO_ANSWER_REASON, ConfidenceModel
@@ -39,7 +41,8 @@ from index.fusion import FusionWeights
 from index.search import Hit, Query, search, with_follow_up_context
 from index.snapshot import CATALOG, Snapshot
 from index.store import KEEP_VERSIONS, IndexStore
-from text.language import UNDETERMINED, detect_language
+from text.cleaning import has_visible_text
+from text.language import UNDETERMINED, detect_language_among
 
 if TYPE_CHECKING:
     from ingest.folders import FolderScan
@@ -54,15 +57,15 @@ QUESTION_LANGUAGE_SAMPLE = 600
 class Answer:
     question: str
     lang: str
-    """The detected language of the question."""
+    """The language of the question, as ranking took it (one of the collection's languages when
+    the question is in their script: :func:`text.language.detect_language_among`)."""
     hits: list[Hit]
     version: str | None
     answered: bool = False
-    """Whether the best passage is confident enough to be an answer (see :mod:`index.confidence`)."""
+    """Whether any passage answers (``Hit.answers``: its confidence reaches the collection's
+    threshold, see :mod:`index.confidence`), wherever it ranks."""
     reason: str | None = None
     """Why there is no answer, when ``answered`` is false."""
-    threshold: float = ANSWER_THRESHOLD
-    """The confidence a passage needs to count as an answer (``answered`` is the first one's)."""
     embed_seconds: float = 0.0
     """Time spent on the question's vector (about zero when it was cached)."""
     search_seconds: float = 0.0
@@ -91,6 +94,28 @@ class Preview:
     origins: dict[str, Origin | None]
     """The origin of every document the report names: the file's for additions and
     replacements, the indexed one for removals."""
+
+
+_LANG_CODE = re.compile(LANG_CODE_PATTERN)
+
+
+def _checked(question: str, *, top_k: int, filters: Filters | None, previous_question: str | None) -> str:
+    """``question`` stripped, once it and the options are within :mod:`core.limits`."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuery(f"the question is over the limit of {MAX_QUESTION_CHARS:,} characters")
+    if previous_question is not None and len(previous_question) > MAX_QUESTION_CHARS:
+        raise InvalidQuery(f"the previous question is over the limit of {MAX_QUESTION_CHARS:,} characters")
+    question = question.strip()
+    if not has_visible_text(question):
+        raise InvalidQuery("the question is empty")
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidQuery(f"top_k must be between 1 and {MAX_TOP_K}")
+    if filters is not None and filters.lang is not None and not _LANG_CODE.match(filters.lang):
+        raise InvalidQuery(
+            f"the language filter {filters.lang[:20]!r} is not a language code (2 or 3 lower-case "
+            "letters, such as 'ar' or 'en')"
+        )
+    return question
 
 
 Changes = Callable[[Snapshot], tuple[Sequence[Document], Sequence[str]]]
@@ -236,17 +261,30 @@ class Collection:
             self.query_vectors.put(text, vector)
         return vector
 
-    def prepare(self, question: str, *, previous_question: str | None = None) -> Query:
-        """The question as search takes it: its language, time intent, terms and vector."""
-        language = detect_language(question[:QUESTION_LANGUAGE_SAMPLE])
+    def prepare(
+        self, question: str, *, previous_question: str | None = None, snapshot: Snapshot | None = None
+    ) -> Query:
+        """The question as search takes it: its text (with a follow-up's context), language, time
+        intent, terms and vector."""
+        return self._prepare(
+            question, previous_question=previous_question, snapshot=snapshot or self.snapshot()
+        )[0]
+
+    def _prepare(
+        self, question: str, *, previous_question: str | None, snapshot: Snapshot
+    ) -> tuple[Query, float]:
+        """The query, and the seconds spent on its vector (about zero when it was cached)."""
         text = with_follow_up_context(question, previous_question)
-        return Query.prepare(
-            text,
-            language=language
-            if language != UNDETERMINED
-            else detect_language(text[:QUESTION_LANGUAGE_SAMPLE]),
-            vector=self.query_vector(text),
-        )
+        # The question's own words decide its language; a follow-up without letters ("2019?")
+        # takes the language of the question it follows.
+        languages = snapshot.languages
+        language = detect_language_among(question[:QUESTION_LANGUAGE_SAMPLE], languages)
+        if language == UNDETERMINED:
+            language = detect_language_among(text[:QUESTION_LANGUAGE_SAMPLE], languages)
+        started = time.perf_counter()
+        vector = self.query_vector(text)
+        embed_seconds = time.perf_counter() - started
+        return Query.prepare(text, language=language, vector=vector), embed_seconds
 
     def ask(
         self,
@@ -256,19 +294,18 @@ class Collection:
         filters: Filters | None = None,
         previous_question: str | None = None,
     ) -> Answer:
-        """The passages that best answer ``question``, best first."""
+        """The passages that best answer ``question``, best first.
+
+        The bounds of :mod:`core.limits` hold here as in the HTTP API: an empty question, one
+        over ``MAX_QUESTION_CHARS``, ``top_k`` outside 1–``MAX_TOP_K`` or a filter language that
+        is not a language code raise :class:`InvalidQuery`.
+        """
         started = time.perf_counter()
-        question = question.strip()
-        if not question:
-            raise InvalidQuery("the question is empty")
-        if top_k < 1:
-            raise InvalidQuery("top_k must be at least 1")
-        language = detect_language(question[:QUESTION_LANGUAGE_SAMPLE])
+        question = _checked(question, top_k=top_k, filters=filters, previous_question=previous_question)
+        if previous_question is not None and not has_visible_text(previous_question):
+            previous_question = None
         snapshot = self.snapshot()
-        embedding = time.perf_counter()
-        self.query_vector(with_follow_up_context(question, previous_question))  # cached for prepare
-        embedded = time.perf_counter()
-        query = self.prepare(question, previous_question=previous_question)
+        query, embed_seconds = self._prepare(question, previous_question=previous_question, snapshot=snapshot)
         hits = search(
             snapshot,
             query,
@@ -276,18 +313,18 @@ class Collection:
             filters=filters or Filters(),
             weights=self.weights,
             calibration=self.calibration,
+            threshold=self.answer_threshold,
         )
-        answered = bool(hits) and hits[0].confidence >= self.answer_threshold
+        answered = any(hit.answers for hit in hits)
         return Answer(
             question=question,
-            lang=language,
+            lang=query.language,
             hits=hits,
             version=snapshot.version,
             answered=answered,
             reason=None if answered else _no_answer_reason(snapshot, filters, hits),
-            threshold=self.answer_threshold,
-            embed_seconds=embedded - embedding,
-            search_seconds=(embedding - started) + (time.perf_counter() - embedded),
+            embed_seconds=embed_seconds,
+            search_seconds=time.perf_counter() - started - embed_seconds,
         )
 
     # -- writing -------------------------------------------------------------------------

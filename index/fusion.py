@@ -129,6 +129,9 @@ class Candidates:
     lexical_top: np.ndarray | None = None  # 1.0 for BM25's best passage in the question's language
     lexical_lead: np.ndarray | None = None  # its lead over the second, in the units of ``lexical``
     question_lang: str = ""
+    unknown_words: bool = False
+    """The question names no time or ordinal and none of its words occurs in the collection,
+    though the collection has passages in its language (gibberish, or off the collection's subject)."""
 
     @property
     def mixed(self) -> bool:

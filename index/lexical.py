@@ -95,6 +95,12 @@ class LexicalIndex:
         df = (np.asarray(indptr[term_ids + 1]) - np.asarray(indptr[term_ids])).astype(np.float64)
         return total + float(np.log1p((n - df + 0.5) / (df + 0.5)).sum())
 
+    def knows_any(self, terms: Sequence[str]) -> bool:
+        """Whether any of ``terms`` occurs in a chunk of the index (in any language)."""
+        if self._bm25 is None or not terms:
+            return False
+        return len(self._bm25.get_tokens_ids(list(terms))) > 0
+
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every row for ``terms`` (zeros when no term is in the vocabulary)."""
         return self.search(terms, 0).scores

@@ -11,14 +11,16 @@ import numpy as np
 
 from index.catalog import Filters, StoredChunk
 from index.centring import CentredQuery
-from index.confidence import ConfidenceModel
+from index.confidence import ANSWER_THRESHOLD, ConfidenceModel
+from index.filtering import Allowed
 from index.fusion import Candidates, FusionWeights
 from index.highlights import best_sentences
 from index.lexical import LexicalIndex
+from index.ranking import rank
 from index.snapshot import Snapshot
-from index.time_ranking import rank
 from text.analyzer import query_terms
 from text.clipping import clip
+from text.ordinals import ordinals_mentioned
 from text.temporal import TimeIntent, parse_time_intent
 from text.years import without_years, years_mentioned
 
@@ -41,19 +43,24 @@ class Hit:
     highlights: tuple[tuple[int, int], ...]
     confidence: float = 0.0
     """Probability in [0, 1] that the passage answers (:mod:`index.confidence`)."""
-    time_mismatch: bool = False
-    """The passage is about another time than the question names (:mod:`index.time_ranking`)."""
+    answers: bool = False
+    """Whether the confidence reaches the answer threshold: the passage is an answer."""
+    mismatch: bool = False
+    """The passage contradicts a year, range or ordinal the question names (:mod:`index.ranking`)."""
+    satisfied: bool = False
+    """The passage satisfies the time the question asks about (:mod:`index.ranking`)."""
 
 
 @dataclass(frozen=True)
 class Query:
-    """A question prepared for search: its text, language, time intent, terms and vector."""
+    """A question prepared for search: its text, language, time intent, ordinals, terms and vector."""
 
     text: str
     language: str
     vector: np.ndarray
     intent: TimeIntent
     terms: list[str]
+    ordinals: tuple[int, ...] = ()
 
     @classmethod
     def prepare(cls, text: str, *, language: str, vector: np.ndarray) -> Query:
@@ -69,11 +76,14 @@ class Query:
             vector=np.asarray(vector, dtype=np.float32).reshape(-1),
             intent=intent,
             terms=[t for t in query_terms(text) if t not in edges],
+            ordinals=ordinals_mentioned(text[:MAX_ORDINAL_CHARS]),
         )
 
 
 MAX_QUERY_YEARS = 8
 """Years of a question that boost passages; a list of hundreds of years is not a question."""
+MAX_ORDINAL_CHARS = 4000
+"""Characters of a question its ordinals are read from."""
 _FOLLOW_UP_MAX_TERMS = 4
 _FOLLOW_UP_MAX_CHARS = 100
 MAX_FOLLOW_UP_CHARS = 500
@@ -105,19 +115,23 @@ def _dense_candidates(
     centred: CentredQuery | None,
     *,
     pool: int,
-    allowed: np.ndarray | None,
+    allowed: Allowed | None,
 ) -> np.ndarray:
     """Chunk ids proposed by dense search: the nearest by raw cosine and, in a multilingual
     collection, the nearest of each language by centred cosine (so a language the raw cosines
     disfavour still gets its best passages considered)."""
-    jobs: list[tuple[np.ndarray, np.ndarray | None, str | None]] = [(query.vector, allowed, None)]
+    jobs: list[tuple[np.ndarray, np.ndarray | None, str | None]] = [
+        (query.vector, None, None) if allowed is None else (query.vector, allowed.ids, allowed.key)
+    ]
     if centred is not None:
         for lang in snapshot.means.qualified:
             ids = snapshot.lexical.language_ids(lang)
+            key: str | None = lang
             if allowed is not None:
-                ids = np.intersect1d(ids, allowed, assume_unique=True)
+                ids = np.intersect1d(ids, allowed.ids, assume_unique=True)
+                key = f"{allowed.key}&{lang}" if allowed.key is not None else None
             if len(ids):
-                jobs.append((centred.vector, ids, lang if allowed is None else None))
+                jobs.append((centred.vector, ids, key))
     dense = snapshot.dense
 
     def run(job: tuple[np.ndarray, np.ndarray | None, str | None]) -> np.ndarray:
@@ -153,13 +167,13 @@ def gather(
     """The candidates of ``query`` with all their evidence, or None when nothing can match."""
     if snapshot.is_empty or snapshot.catalog is None:
         return None
-    allowed: np.ndarray | None = None
-    if not filters.is_empty():
-        allowed = np.array(snapshot.catalog.allowed_ids(filters), dtype=np.int64)
-        if len(allowed) == 0:
-            return None
+    allowed = snapshot.filter.allowed(filters)
+    if allowed is not None and len(allowed.ids) == 0:
+        return None
     centred = (
-        CentredQuery.of(query.vector, query.language, snapshot.means) if snapshot.means.multilingual else None
+        CentredQuery.of(query.vector, lang=query.language, means=snapshot.means)
+        if snapshot.means.multilingual
+        else None
     )
     dense_job = (
         _DENSE_THREADS.submit(_dense_candidates, snapshot, query, centred, pool=pool, allowed=allowed)
@@ -169,7 +183,7 @@ def gather(
     # BM25 proposes only passages in the question's language (fusion ignores it elsewhere).
     index = snapshot.lexical
     same_language = index.language_mask(query.language)
-    proposable = same_language if allowed is None else same_language & index.row_mask(allowed)
+    proposable = same_language if allowed is None else same_language & allowed.rows
     lexical_hits = index.search(query.terms, pool, mask=proposable)
     bm25, lexical_rows = lexical_hits.scores, lexical_hits.rows
     if dense_job is None:
@@ -214,6 +228,12 @@ def gather(
         lexical_top=lexical_top,
         lexical_lead=lexical_lead,
         question_lang=query.language,
+        unknown_words=(
+            query.intent.is_empty
+            and not query.ordinals
+            and bool(same_language.any())
+            and not index.knows_any(query.terms)
+        ),
     )
 
 
@@ -225,17 +245,27 @@ def search(
     filters: Filters,
     weights: FusionWeights,
     calibration: ConfidenceModel | None = None,
+    threshold: float = ANSWER_THRESHOLD,
     pool: int = CANDIDATE_POOL,
 ) -> list[Hit]:
-    """The ``top_k`` best chunks of ``snapshot`` for ``query``, with their confidence."""
+    """The ``top_k`` best chunks of ``snapshot`` for ``query``, with their confidence; a passage
+    whose confidence reaches ``threshold`` answers (``Hit.answers``)."""
     candidates = gather(snapshot, query, filters=filters, pool=max(pool, 4 * top_k))
     if candidates is None:
         return []
     assert snapshot.catalog is not None
-    ranked = rank(candidates, query.intent, snapshot.catalog, weights)
+    ranked = rank(
+        candidates, intent=query.intent, ordinals=query.ordinals, catalog=snapshot.catalog, weights=weights
+    )
     scores = ranked.scores
+    confidence = (calibration or ConfidenceModel()).confidence(
+        candidates, scores=scores, mismatch=ranked.mismatch, satisfied=ranked.satisfied
+    )
+    answers = confidence >= threshold
+    # In score order, also where a passage that answers follows one that does not (confidence is
+    # calibrated per language pair, and putting the passages that answer first costs recall@1:
+    # XQuAD's same-language cells and the bundled questions).
     order = np.argsort(-scores, kind="stable")[:top_k]
-    confidence = (calibration or ConfidenceModel()).confidence(candidates, scores, ranked.mismatch)
     ids = candidates.ids
     stored = snapshot.catalog.chunks(ids[order])
     hits = []
@@ -254,7 +284,9 @@ def search(
                     years=query.intent.years,
                 ),
                 confidence=float(confidence[i]),
-                time_mismatch=bool(ranked.mismatch[i]),
+                answers=bool(answers[i]),
+                mismatch=bool(ranked.mismatch[i]),
+                satisfied=bool(ranked.satisfied[i]),
             )
         )
     return hits

@@ -31,16 +31,15 @@ from service.schemas import (
 )
 
 
-def passage(hit: Hit, *, rank: int, threshold: float, version: str | None = None) -> Passage:
-    """A search hit as a cited passage, cited from index ``version``; it answers when its
-    confidence reaches ``threshold``."""
+def passage(hit: Hit, *, rank: int, version: str | None = None) -> Passage:
+    """A search hit as a cited passage, cited from index ``version``."""
     chunk = hit.stored.chunk
     return Passage(
         rank=rank,
         text=chunk.text,
         score=round(hit.score, 6),
         confidence=round(hit.confidence, 4),
-        answers=hit.confidence >= threshold,
+        answers=hit.answers,
         lang=chunk.lang,
         citation=Citation(
             doc_id=chunk.doc_id,
@@ -64,8 +63,7 @@ def ask_response(answer: Answer, *, took_ms: float) -> AskResponse:
         reason=answer.reason,
         version=answer.version,
         passages=[
-            passage(hit, rank=rank, threshold=answer.threshold, version=answer.version)
-            for rank, hit in enumerate(answer.hits, start=1)
+            passage(hit, rank=rank, version=answer.version) for rank, hit in enumerate(answer.hits, start=1)
         ],
         took_ms=round(took_ms, 2),
     )

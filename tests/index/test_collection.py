@@ -3,12 +3,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.document import Document
-from core.errors import DocumentExists, DocumentNotFound, IndexWriteFailed, ModelMismatch
+from core.errors import DocumentExists, DocumentNotFound, IndexWriteFailed, InvalidQuery, ModelMismatch
 from index import search
 from index.catalog import Filters
 from index.collection import Collection
@@ -243,3 +245,79 @@ def test_concurrent_adds_of_one_id_let_exactly_one_win(collection: Collection) -
         t.join()
     assert sorted(outcomes) == ["added", "exists", "exists", "exists"]
     assert [d.doc_id for d in collection.documents()] == ["same"]
+
+
+def test_answered_when_any_passage_answers(tmp_path: Path) -> None:
+    """A calibration that trusts passages in another language more than those in the question's
+    (as the real one does at low scores): the best-scoring passage does not answer, a later one
+    does. The answer is answered; the passages keep their ranking."""
+    from index.confidence import Calibration, ConfidenceModel
+
+    pair = (Calibration(1.0, -10.0), Calibration(1.0, 10.0))  # (question's language, another)
+    trusting_other = ConfidenceModel(one_language=pair, mixed=pair)
+    collection = Collection(
+        tmp_path / "data", FakeEmbedder(), calibration=trusting_other, answer_threshold=0.5
+    )
+    collection.ingest(
+        [
+            make("en-1", "The United Nations gives mediation support to regional organizations in Africa."),
+            make(
+                "en-2",
+                "The meeting was about mediation support and how regional organizations work together.",
+            ),
+            make("ar-1", "دعم الوساطة للمنظمات الإقليمية في أفريقيا.", lang="ar"),
+            make("ar-2", "التعاون الإقليمي في مجال الوساطة.", lang="ar"),
+        ]
+    )
+    answer = collection.ask("Which regional organizations get mediation support?", top_k=4)
+    assert answer.lang == "en"
+    assert answer.answered and answer.reason is None
+    assert [h.stored.chunk.lang for h in answer.hits] == ["en", "en", "ar", "ar"]
+    assert [h.answers for h in answer.hits] == [False, False, True, True]
+    assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"question": "x" * 2001}, "over the limit of 2,000 characters"),
+        ({"question": "ok?", "previous_question": "y" * 2001}, "previous question is over the limit"),
+        ({"question": " \u200b\u200b "}, "empty"),
+        ({"question": "ok?", "top_k": 0}, "top_k must be between 1 and 50"),
+        ({"question": "ok?", "top_k": 51}, "top_k must be between 1 and 50"),
+        ({"question": "ok?", "filters": Filters(lang="English")}, "not a language code"),
+    ],
+)
+def test_ask_holds_the_bounds_of_the_api(corpus_collection: Collection, kwargs: dict, message: str) -> None:
+    """The library and the CLI get the bounds of core.limits, as the HTTP API does."""
+    with pytest.raises(InvalidQuery, match=message):
+        corpus_collection.ask(**kwargs)
+    assert corpus_collection.ask("x" * 2000, top_k=50).hits  # the bounds themselves are allowed
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("qwertyuiop asdfghjkl zxcvbnm", True),
+        ("a a a a a a", True),  # no word at all once stop words go
+        ("ضصثقفغعهخحج", True),
+        ("Which organizations met in Djibouti?", False),
+        ("qwertyuiop before 2020", False),  # names a time: that is its subject
+        ("qwertyuiop the eighth meeting", False),  # names an ordinal
+    ],
+)
+def test_a_question_sharing_no_word_with_the_collection(
+    corpus_collection: Collection, question: str, unknown: bool
+) -> None:
+    candidates = search.gather(
+        corpus_collection.snapshot(), corpus_collection.prepare(question), filters=Filters()
+    )
+    assert candidates is not None and candidates.unknown_words is unknown
+    confidence = corpus_collection.calibration.confidence(
+        candidates, scores=candidates.dense, mismatch=np.zeros(len(candidates.ids), dtype=bool)
+    )
+    known = replace(candidates, unknown_words=False)
+    plain = corpus_collection.calibration.confidence(
+        known, scores=known.dense, mismatch=np.zeros(len(known.ids), dtype=bool)
+    )
+    assert bool((confidence < plain).all()) is unknown

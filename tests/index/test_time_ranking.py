@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.document import Document
-from index.catalog import Filters, document_year
 from index.collection import Collection
 from tests.fakes import FakeEmbedder
+from text.years import document_year
 
 
 def meeting(year: int, place: str, *, dated: bool = True, lang: str = "en") -> Document:
@@ -60,7 +60,7 @@ def test_ranges(meetings: Collection) -> None:
     answer = meetings.ask("meetings of regional organizations before 2019", top_k=5)
     docs = [h.stored.chunk.doc_id for h in answer.hits]
     assert docs.index("meeting-2017") < docs.index("meeting-2019")
-    assert [h.time_mismatch for h in answer.hits if h.stored.chunk.doc_id == "meeting-2019"] == [True]
+    assert [h.mismatch for h in answer.hits if h.stored.chunk.doc_id == "meeting-2019"] == [True]
     answer = meetings.ask("meetings between 2018 and 2022", top_k=5)
     assert {h.stored.chunk.doc_id for h in answer.hits[:2]} == {"meeting-2019", "meeting-2021"}
 
@@ -68,21 +68,23 @@ def test_ranges(meetings: Collection) -> None:
 def test_a_named_year_finds_its_document_and_contradicts_others(meetings: Collection) -> None:
     answer = meetings.ask("Where was the 2021 meeting held?", top_k=5)
     assert answer.hits[0].stored.chunk.doc_id == "meeting-2021"
-    assert not answer.hits[0].time_mismatch
+    assert not answer.hits[0].mismatch
     others = [h for h in answer.hits if h.stored.chunk.doc_id in ("meeting-2017", "meeting-2019")]
-    assert others and all(h.time_mismatch for h in others)
+    assert others and all(h.mismatch for h in others)
     # A year nothing in the collection mentions: no passage can be about it.
     answer = meetings.ask("Where was the 2015 meeting held?", top_k=5)
-    assert all(h.time_mismatch for h in answer.hits)
+    assert all(h.mismatch for h in answer.hits)
 
 
 def test_document_year_comes_from_metadata(meetings: Collection) -> None:
     catalog = meetings.snapshot().catalog
     assert catalog is not None
-    times = catalog.times_of(catalog.allowed_ids(Filters()))
-    by_year = {t.document_year for t in times.values()}
+    facts = catalog.facts_of(meetings.snapshot().dense.all_ids())
+    by_year = {t.document_year for t in facts.values()}
     assert by_year == {2017, 2019, 2021, None}
-    assert catalog.mentions_any([2010]) and catalog.mentions_any([2021]) and not catalog.mentions_any([2015])
+    assert (
+        catalog.mentions_year([2010]) and catalog.mentions_year([2021]) and not catalog.mentions_year([2015])
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,4 +100,4 @@ def test_document_year_comes_from_metadata(meetings: Collection) -> None:
     ],
 )
 def test_document_year(event_year: object, date: object, year: int | None) -> None:
-    assert document_year(event_year, date) == year
+    assert document_year({"event_year": event_year, "date": date}) == year
