@@ -7,7 +7,8 @@ problem is reported with the row it is on.
 Fields of a row (see :mod:`index.evaluation.rules` for what the hit rules mean):
 
 ``question`` (required) · ``id`` · ``doc_id`` · ``text`` (a string, or in JSON a list of
-alternatives) · ``start`` and ``end`` (with ``doc_id``) · ``year`` · ``lang`` (the question's
+alternatives) · ``start`` and ``end`` (with ``doc_id``) · ``year`` (a year, or in JSON a list of
+alternatives) · ``lang`` (the question's
 language, for per-language figures; detected when absent) · ``filters`` (``year``, ``lang``,
 ``doc_id``, ``kind``: what ``/ask`` accepts; in CSV a JSON object) · ``answerable`` (``false``
 for questions nothing in the collection should answer; they take no hit rules).
@@ -38,6 +39,7 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_QUESTIONS = 10_000
 MAX_PHRASE_CHARS = 2000
 MAX_PHRASES = 20
+MAX_YEARS = 50
 MAX_ERRORS_SHOWN = 10
 FORMATS = (".jsonl", ".csv", ".json")
 
@@ -80,7 +82,7 @@ class _Row(BaseModel):
     text: str | list[str] | None = Field(default=None, description="One text, or alternatives.")
     start: int | None = Field(default=None, ge=0)
     end: int | None = Field(default=None, ge=0)
-    year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    year: int | list[int] | None = Field(default=None, description="One year, or alternatives.")
     lang: str | None = Field(default=None, pattern=_LANG)
     filters: _Filters | None = None
     answerable: bool = True
@@ -113,6 +115,18 @@ class _Row(BaseModel):
             cleaned.append(folded)
         return cleaned
 
+    @field_validator("year")
+    @classmethod
+    def _years(cls, value: int | list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        years = [value] if isinstance(value, int) else value
+        if not years or len(years) > MAX_YEARS:
+            raise ValueError(f"give 1 to {MAX_YEARS} years")
+        if any(not MIN_YEAR <= y <= MAX_YEAR for y in years):
+            raise ValueError(f"a year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return years
+
     @model_validator(mode="after")
     def _consistent(self) -> _Row:
         if (self.start is None) != (self.end is None):
@@ -133,11 +147,12 @@ class _Row(BaseModel):
         f = self.filters or _Filters()
         span = (self.start, self.end) if self.start is not None and self.end is not None else None
         phrases = (self.text,) if isinstance(self.text, str) else tuple(self.text or ())
+        years = (self.year,) if isinstance(self.year, int) else tuple(self.year or ())
         return EvalQuestion(
             where=where,
             id=self.id,
             question=self.question,
-            rule=HitRule(doc_id=self.doc_id, phrases=phrases, span=span, year=self.year),
+            rule=HitRule(doc_id=self.doc_id, phrases=phrases, span=span, years=years),
             lang=self.lang,
             filters=Filters(year=f.year, lang=f.lang, doc_id=f.doc_id, kind=f.kind),
             answerable=self.answerable,

@@ -20,7 +20,7 @@ def result(
     question = EvalQuestion(
         where="line 1",
         question="q",
-        rule=HitRule(year=2017) if answerable else HitRule(),
+        rule=HitRule(years=(2017,)) if answerable else HitRule(),
         answerable=answerable,
     )
     return QuestionResult(

@@ -40,7 +40,7 @@ def test_jsonl_csv_and_json_mean_the_same(tmp_path: Path) -> None:
     strip = [[(q.question, q.rule, q.lang, q.filters, q.answerable) for q in p] for p in parsed]
     assert strip[0] == strip[1] == strip[2]
     first, second, third, fourth = parsed[0]
-    assert first.id == "q1" and first.rule == HitRule(year=2017) and first.lang == "en"
+    assert first.id == "q1" and first.rule == HitRule(years=(2017,)) and first.lang == "en"
     assert second.rule == HitRule(doc_id="un-page", phrases=("جيبوتي",)) and second.filters == Filters(
         lang="ar"
     )

@@ -56,17 +56,23 @@ def test_span_rule_is_overlap(span: tuple[int, int], hits: list) -> None:
 
 
 def test_year_rule_in_either_digit_system() -> None:
-    assert HitRule(year=2017).matches(ARABIC)  # written ٢٠١٧
-    assert not HitRule(year=2017).matches(NAIROBI)
+    assert HitRule(years=(2017,)).matches(ARABIC)  # written ٢٠١٧
+    assert not HitRule(years=(2017,)).matches(NAIROBI)
 
 
 def test_rules_combine_with_and() -> None:
-    assert HitRule(doc_id="meetings", year=2019, phrases=(fold("climate"),)).matches(BRUSSELS)
-    assert not HitRule(doc_id="meetings", year=2018, phrases=(fold("climate"),)).matches(BRUSSELS)
-    assert not HitRule(doc_id="other", year=2019).matches(BRUSSELS)
-    assert HitRule().is_empty and not HitRule(year=2019).is_empty
+    assert HitRule(doc_id="meetings", years=(2019,), phrases=(fold("climate"),)).matches(BRUSSELS)
+    assert not HitRule(doc_id="meetings", years=(2018,), phrases=(fold("climate"),)).matches(BRUSSELS)
+    assert not HitRule(doc_id="other", years=(2019,)).matches(BRUSSELS)
+    assert HitRule().is_empty and not HitRule(years=(2019,)).is_empty
 
 
 def test_describe() -> None:
-    rule = HitRule(doc_id="meetings", span=(3, 9), year=2019, phrases=("a", "b"))
+    rule = HitRule(doc_id="meetings", span=(3, 9), years=(2019,), phrases=("a", "b"))
     assert rule.describe() == "in meetings, overlapping 3-9, mentions 2019, contains 'a' or 'b'"
+    assert HitRule(years=(2021, 2023)).describe() == "mentions 2021 or 2023"
+
+
+def test_a_range_question_hits_any_of_its_years() -> None:
+    assert HitRule(years=(2018, 2019)).matches(BRUSSELS)
+    assert not HitRule(years=(2018, 2020)).matches(BRUSSELS)
