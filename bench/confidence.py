@@ -9,13 +9,15 @@
    Articles 24–47 then show, per language pair, how well confidence separates answers from near
    misses (AUC) and how close it is to the observed rate (expected calibration error).
 2. **Answering or not** on the bundled corpus with the real model: the bundled question set
-   (``corpus/questions.jsonl``, the quality test's): its answerable questions against those
+   (``corpus/questions.jsonl``, the quality test's): its answerable questions (among them
+   questions about time: "Who led the most recent meeting?", "meetings after 2019") against those
    nothing in the collection answers (events that never happened, places and bodies the
-   collection never mentions, off-topic questions, in both languages). The unanswerable ones
-   whose id starts with ``none-dev-`` are the "dev" half, the others the "test" half. The
-   threshold is chosen on the "dev" half (the highest share of unanswerable questions refused
-   while at least ``ANSWERED_FLOOR`` of the answerable ones are answered); the "test" half is
-   reported apart.
+   collection never mentions, off-topic questions and gibberish, in both languages). A question
+   answers when one of its ``TOP_K`` passages reaches the threshold. The questions whose id has
+   ``-dev-`` (and the answerable ones with no half in their id) are the tuning half: the time
+   bonus and the threshold are chosen on it (the most unanswerable questions refused while at
+   least ``ANSWERED_FLOOR`` of the answerable ones are answered); the ``-test-`` half is reported
+   apart.
 
     python -m bench.confidence [--data ../shared/benchmarks/xquad]
 
@@ -29,7 +31,7 @@ import json
 import logging
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,7 @@ def samples(collection: Collection, questions: list[Question]) -> list[Sample]:
     for q in questions:
         query = collection.prepare(q.text)
         hits = search(snapshot, query, top_k=20, filters=Filters(), weights=collection.weights)
+        hits.sort(key=lambda h: -h.score)  # by score, not answering passages first
         gold = next((h for h in hits if h.stored.chunk.doc_id == q.gold), None)
         other = next((h for h in hits if h.stored.chunk.doc_id != q.gold), None)
         for hit, label in ((gold, 1), (other, 0)):
@@ -154,64 +157,94 @@ def calibrate(everything: list[Sample]) -> tuple[ConfidenceModel, dict]:
     return model, check
 
 
+TOP_K = 5
+"""Passages shown per question (``Collection.ask``'s default): ``answered`` is whether one answers."""
+TIME_BONUSES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+
+
 @dataclass
 class Asked:
     question: str
     lang: str
     answerable: bool
-    half: str  # "dev" or "test" ("all" for the answerable questions)
-    logit: float  # of the best passage, before any time mismatch
-    mismatch: bool
+    half: str  # "dev" (tuning) or "test" (held out)
+    logits: list[float]  # of the TOP_K passages, mismatch penalty included, time bonus not
+    satisfied: list[bool]  # each passage satisfies the time the question asks about
+
+
+def _half(question_id: str | None) -> str:
+    """Questions whose id has ``-dev-`` tune the threshold and time bonus; the others are held out
+    (the answerable ones without an id half, ``en-01``..., count in both)."""
+    if question_id and "-dev-" in question_id:
+        return "dev"
+    if question_id and "-test-" in question_id:
+        return "test"
+    return "both"
 
 
 def ask_corpus(collection: Collection, model: ConfidenceModel) -> list[Asked]:
-    """The bundled question set asked of the bundled corpus: the best passage's log-odds (before
-    any time mismatch) and whether its time contradicts the question's."""
+    """The bundled question set asked of the bundled corpus: the log-odds of the ``TOP_K`` best
+    passages (without the time bonus, which is chosen here) and which satisfy the question's time."""
     snapshot = collection.snapshot()
+    base = replace(model, time_bonus=0.0)
     out = []
     for q in read_question_set(QUESTIONS):
         query = collection.prepare(q.question)
         hits = search(
-            snapshot, query, top_k=1, filters=q.filters, weights=collection.weights, calibration=model
+            snapshot, query, top_k=TOP_K, filters=q.filters, weights=collection.weights, calibration=base
         )
-        top = hits[0]
-        p = min(max(top.confidence, 1e-12), 1 - 1e-12)
-        logit = float(np.log(p / (1 - p))) + model.mismatch_penalty * top.time_mismatch
-        half = "all" if q.answerable else ("dev" if q.id and q.id.startswith("none-dev-") else "test")
-        out.append(Asked(q.question, q.lang or query.language, q.answerable, half, logit, top.time_mismatch))
+        logits = [float(np.log(p / (1 - p))) for p in np.clip([h.confidence for h in hits], 1e-12, 1 - 1e-12)]
+        satisfied = [h.satisfied for h in hits]
+        out.append(Asked(q.question, q.lang or query.language, q.answerable, _half(q.id), logits, satisfied))
     return out
 
 
-def rates(asked: list[Asked], penalty: float, threshold: float) -> dict[str, float]:
-    def answered(a: Asked) -> bool:
-        return 1.0 / (1.0 + np.exp(-(a.logit - penalty * a.mismatch))) >= threshold
+def _answered(a: Asked, bonus: float, threshold: float) -> bool:
+    """Whether any of the passages reaches ``threshold`` (``Answer.answered``)."""
+    logits = np.array(a.logits) + bonus * np.array(a.satisfied, dtype=float)
+    return bool(len(logits)) and bool((1.0 / (1.0 + np.exp(-logits)) >= threshold).any())
 
-    out = {"answerable answered": float(np.mean([answered(a) for a in asked if a.answerable]))}
+
+def rates(asked: list[Asked], bonus: float, threshold: float) -> dict[str, float]:
+    def share(group: list[Asked], answered: bool) -> float:
+        return float(np.mean([_answered(a, bonus, threshold) == answered for a in group])) if group else 1.0
+
+    out = {"answerable answered": share([a for a in asked if a.answerable], True)}
     for half in ("dev", "test"):
-        group = [a for a in asked if not a.answerable and a.half == half]
-        out[f"unanswerable refused ({half})"] = float(np.mean([not answered(a) for a in group]))
-    for lang in ("en", "ar"):
-        out[f"answerable answered ({lang})"] = float(
-            np.mean([answered(a) for a in asked if a.answerable and a.lang == lang])
+        out[f"answerable answered ({half})"] = share(
+            [a for a in asked if a.answerable and a.half in (half, "both")], True
         )
-        out[f"unanswerable refused ({lang})"] = float(
-            np.mean([not answered(a) for a in asked if not a.answerable and a.lang == lang])
+        out[f"time questions answered ({half})"] = share(
+            [a for a in asked if a.answerable and a.half == half], True
+        )
+        out[f"unanswerable refused ({half})"] = share(
+            [a for a in asked if not a.answerable and a.half == half], False
+        )
+    for lang in ("en", "ar"):
+        out[f"answerable answered ({lang})"] = share(
+            [a for a in asked if a.answerable and a.lang == lang], True
+        )
+        out[f"unanswerable refused ({lang})"] = share(
+            [a for a in asked if not a.answerable and a.lang == lang], False
         )
     return out
 
 
-def choose(asked: list[Asked], penalty: float) -> float:
-    """The threshold refusing most dev unanswerables with ``ANSWERED_FLOOR`` answered (then the
-    most answered); of several equally good, the middle one, furthest from both edges."""
+def choose(asked: list[Asked]) -> tuple[float, float]:
+    """The time bonus and threshold, on the dev half only: most dev unanswerables refused with
+    ``ANSWERED_FLOOR`` of the dev answerables answered, then the most answered, then the smallest
+    bonus; of several equally good thresholds, the middle one, furthest from both edges."""
     scored = []
-    for threshold in THRESHOLDS:
-        r = rates(asked, penalty, float(threshold))
-        if r["answerable answered"] >= ANSWERED_FLOOR:
-            scored.append(((r["unanswerable refused (dev)"], r["answerable answered"]), float(threshold)))
+    for bonus in TIME_BONUSES:
+        for threshold in THRESHOLDS:
+            r = rates(asked, bonus, float(threshold))
+            if r["answerable answered (dev)"] >= ANSWERED_FLOOR:
+                key = (r["unanswerable refused (dev)"], r["answerable answered (dev)"], -bonus)
+                scored.append((key, bonus, float(threshold)))
     if not scored:
         raise SystemExit(f"no threshold answers {ANSWERED_FLOOR:.0%} of the answerable questions")
-    best = max(key for key, _ in scored)
-    tied = [t for key, t in scored if key == best]
+    best = max(key for key, _, _ in scored)
+    tied = [(b, t) for key, b, t in scored if key == best]
     return tied[len(tied) // 2]
 
 
@@ -241,15 +274,15 @@ def main(argv: list[str] | None = None) -> int:
         corpus = Collection(root / "corpus", raw, calibration=model)
         corpus.ingest([load_file(p) for p in iter_source_files([REPO / "corpus"])])
         asked_corpus = ask_corpus(corpus, model)
-    penalty = model.mismatch_penalty
-    threshold = choose(asked_corpus, penalty)
-    curve = {float(t): rates(asked_corpus, penalty, float(t)) for t in sorted({*CURVE.tolist(), threshold})}
-    chosen = rates(asked_corpus, penalty, threshold)
+    bonus, threshold = choose(asked_corpus)
+    curve = {float(t): rates(asked_corpus, bonus, float(t)) for t in sorted({*CURVE.tolist(), threshold})}
+    chosen = rates(asked_corpus, bonus, threshold)
     result = {
         "calibration": {
             "one_language": [c.__dict__ for c in model.one_language],
             "mixed": [c.__dict__ for c in model.mixed],
-            "mismatch_penalty": penalty,
+            "mismatch_penalty": model.mismatch_penalty,
+            "time_bonus": bonus,
             "threshold": threshold,
         },
         "held_out_check": check,
@@ -257,14 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         "curve": curve,
         "misses": {
             "answerable not answered": [
-                a.question
-                for a in asked_corpus
-                if a.answerable and 1 / (1 + np.exp(-(a.logit - penalty * a.mismatch))) < threshold
+                a.question for a in asked_corpus if a.answerable and not _answered(a, bonus, threshold)
             ],
             "unanswerable answered": [
-                a.question
-                for a in asked_corpus
-                if not a.answerable and 1 / (1 + np.exp(-(a.logit - penalty * a.mismatch))) >= threshold
+                a.question for a in asked_corpus if not a.answerable and _answered(a, bonus, threshold)
             ],
         },
     }
@@ -278,7 +307,8 @@ def markdown(result: dict) -> str:
     cal = result["calibration"]
     lines = [
         f"one_language={cal['one_language']}, mixed={cal['mixed']}, "
-        f"mismatch_penalty={cal['mismatch_penalty']}, threshold={cal['threshold']}",
+        f"mismatch_penalty={cal['mismatch_penalty']}, time_bonus={cal['time_bonus']}, "
+        f"threshold={cal['threshold']}",
         "",
         "| collection, question → passage | AUC | mean confidence: answer / near miss | ECE |",
         "|---|---|---|---|",
@@ -290,13 +320,16 @@ def markdown(result: dict) -> str:
         )
     lines += [
         "",
-        "| threshold | answerable answered | unanswerable refused (dev) | unanswerable refused (test) |",
-        "|---|---|---|---|",
+        "| threshold | answerable answered | time questions answered (dev / test) "
+        "| unanswerable refused (dev) | unanswerable refused (test) |",
+        "|---|---|---|---|---|",
     ]
     for t, r in result["curve"].items():
         mark = " **(default)**" if abs(float(t) - cal["threshold"]) < 1e-9 else ""
-        cells = [r["answerable answered"], r["unanswerable refused (dev)"], r["unanswerable refused (test)"]]
-        lines.append(f"| {float(t):.2f}{mark} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+        time = f"{r['time questions answered (dev)']:.3f} / {r['time questions answered (test)']:.3f}"
+        cells = [f"{r['answerable answered']:.3f}", time]
+        cells += [f"{r['unanswerable refused (dev)']:.3f}", f"{r['unanswerable refused (test)']:.3f}"]
+        lines.append(f"| {float(t):.2f}{mark} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "misses at the chosen threshold: " + json.dumps(result["misses"], ensure_ascii=False, indent=1),
