@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         default=ANSWER_THRESHOLD,
         ge=0.0,
         le=1.0,
-        description="Confidence the best passage needs for an answer; below it /ask says "
+        description="Confidence a passage needs to answer; when none reaches it /ask says "
         "'answered': false (and still returns the nearest passages).",
     )
     lock_timeout_s: float = Field(
