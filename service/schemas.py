@@ -126,7 +126,7 @@ class Passage(BaseModel):
     )
     answers: bool = Field(
         description="Whether the confidence reaches the answer threshold (MARJA_ANSWER_THRESHOLD): a "
-        "strong match. ``answered`` is the first passage's."
+        "strong match. ``answered`` is true when any passage answers; passages stay in ranking order."
     )
     lang: str
     citation: Citation
@@ -138,7 +138,10 @@ class Passage(BaseModel):
 
 class AskResponse(BaseModel):
     question: str
-    lang: str = Field(description="Detected language of the question ('ar', 'en', ...).")
+    lang: str = Field(
+        description="Language of the question as ranking takes it ('ar', 'en', ...): one of the "
+        "collection's languages when the question is written in their script."
+    )
     answered: bool = Field(
         description="Whether a passage is close enough to answer. When false, ``passages`` still "
         "holds the nearest ones and ``reason`` says why."
