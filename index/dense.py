@@ -37,6 +37,8 @@ HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 128
 """The smallest search breadth; larger indexes search wider (:func:`ef_search_for`)."""
 HNSW_EF_SEARCH_MAX = 1024
+SELECTORS_KEPT = 64
+"""Search selectors kept per index for sets of ids that recur (a language, a kind, both)."""
 
 
 def ef_search_for(n: int) -> int:
@@ -144,6 +146,8 @@ class DenseIndex:
                 if selector is None:
                     selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
                     self._selectors[cache_key] = selector
+                    while len(self._selectors) > SELECTORS_KEPT:  # the oldest goes first
+                        del self._selectors[next(iter(self._selectors))]
         return selector
 
     def with_changes(

@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index.dense import HNSW_EF_CONSTRUCTION, DenseIndex, ef_search_for
+from index.dense import HNSW_EF_CONSTRUCTION, SELECTORS_KEPT, DenseIndex, ef_search_for
 
 
 def unit_rows(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -122,3 +122,15 @@ def test_hnsw_searches_wider_as_the_index_grows(tmp_path: Path) -> None:
     assert grown.search(vectors[350], 1).ids[0] == 350
     inner = faiss.downcast_index(grown._index.index)
     assert inner.hnsw.efSearch == ef_search_for(400) and inner.hnsw.efConstruction == HNSW_EF_CONSTRUCTION
+
+
+def test_kept_selectors_are_bounded() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = DenseIndex.build(np.arange(50, dtype=np.int64), vectors, dim=8, hnsw_threshold=10**9)
+    for k in range(SELECTORS_KEPT + 10):
+        allowed = np.array([k % 50], dtype=np.int64)
+        hits = index.search(vectors[k % 50], 1, allowed_ids=allowed, cache_key=f"set-{k}")
+        assert hits.ids.tolist() == [k % 50]
+    assert len(index._selectors) == SELECTORS_KEPT
