@@ -24,11 +24,11 @@ def test_the_bundled_set_meets_its_floor_and_writes_a_report(
     assert main([*args, "--min-recall-at-5", "0.95"]) == 0
     report = json.loads(capsys.readouterr().out)
     run = report["run"]
-    assert run["questions"] == 106 and run["unanswerable"] == 58 and run["version"] == "v000001"
+    assert run["questions"] == 142 and run["unanswerable"] == 74 and run["version"] == "v000001"
     assert run["answered_rate"] >= 0.95 and run["abstained_rate"] >= 0.9
     assert set(run["by_lang"]) == {"ar", "en"}
     for scores in run["by_lang"].values():
-        assert scores["questions"] == 24 and scores["recall"]["1"] >= 0.9 and scores["recall"]["10"] == 1.0
+        assert scores["questions"] == 34 and scores["recall"]["1"] >= 0.9 and scores["recall"]["10"] == 1.0
     assert run["latency_p95_ms"] >= run["latency_p50_ms"] > 0
     assert report["passed"] and [t["metric"] for t in report["thresholds"]] == ["recall@1", "recall@5"]
     html = page.read_text(encoding="utf-8")
@@ -72,7 +72,7 @@ def test_compare_shows_what_another_index_lost(
     assert main(["eval", str(BUNDLED), "--json", "--compare", str(other)]) == 0
     comparison = json.loads(capsys.readouterr().out)["comparison"]
     counts = comparison["counts"]
-    assert sum(counts.values()) == 48 and counts["gained"] == 0
+    assert sum(counts.values()) == 68 and counts["gained"] == 0
     assert counts["worse"] + counts["lost"] >= 1
     assert comparison["other"]["documents"] == 1
     assert all(c["status"] in ("worse", "lost") and c["before"] == 1 for c in comparison["changes"])
