@@ -52,11 +52,11 @@ class ConfidenceModel:
     """Calibrations fitted by ``bench/confidence.py``."""
 
     one_language: tuple[Calibration, Calibration] = (
-        Calibration(53.066, -46.788),
-        Calibration(50.781, -39.566),
+        Calibration(53.069, -46.791),
+        Calibration(51.277, -39.956),
     )
     """One-language collection: (passage in the question's language, in another)."""
-    mixed: tuple[Calibration, Calibration] = (Calibration(14.234, -9.36), Calibration(8.639, -4.884))
+    mixed: tuple[Calibration, Calibration] = (Calibration(14.251, -9.374), Calibration(8.616, -4.867))
     """Multilingual collection: (passage in the question's language, in another)."""
     mismatch_penalty: float = 3.0
     time_bonus: float = 1.0
