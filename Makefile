@@ -9,7 +9,7 @@ PORT   ?= 8000
 export MARJA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test test-system-packages lint bench bench-xquad bench-confidence fit-fusion bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial screenshots install clean
+.PHONY: run test test-system-packages lint bench bench-xquad bench-confidence fit-fusion bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial bench-backends screenshots install clean
 
 install: $(VENV)/.installed
 
@@ -24,8 +24,12 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/marja serve --host $(HOST) --port $(PORT)
 
+# The whole suite on the local backend, then the index, API and quality tests again on Milvus
+# (a milvus-lite server the tests start; tests of the local files themselves are skipped there).
+MILVUS_TESTS ?= tests/index tests/service tests/test_quality.py
 test: install test-system-packages
 	$(BIN)/python -m pytest
+	MARJA_BACKEND=milvus $(BIN)/python -m pytest -m "not browser" $(MILVUS_TESTS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here) and the
 # PDF tests draw Arabic with DejaVu Sans. Installed with apt-get when missing: as root, else via
@@ -52,7 +56,7 @@ lint: install
 screenshots: install test-system-packages
 	$(BIN)/python -m harness.screenshots --out docs/images
 
-bench: bench-xquad bench-confidence bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial
+bench: bench-xquad bench-confidence bench-engines bench-ingest bench-query bench-load bench-scale bench-adversarial bench-backends
 
 bench-xquad: install
 	$(BIN)/python -m bench.xquad
@@ -78,6 +82,9 @@ bench-load: install
 
 bench-adversarial: install
 	$(BIN)/python -m bench.adversarial
+
+bench-backends: install
+	$(BIN)/python -m bench.backends
 
 bench-scale: install
 	$(BIN)/python -m bench.scale --sizes 10000 100000 1000000 --chunk-language script

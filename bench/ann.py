@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.common import percentile, write_result
 from bench.synthetic import exact_top, load_questions, question_vectors
-from index.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+from index.backends.faiss_dense import HNSW_EF_CONSTRUCTION, HNSW_M
 
 logger = logging.getLogger("bench.ann")
 

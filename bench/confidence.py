@@ -38,11 +38,11 @@ import numpy as np
 
 from bench.common import REPO, CachedEmbedder, write_result
 from bench.xquad import DEV_ARTICLES, SPLIT_SEEDS, Question, bench_parser, split_pool, start
-from index.catalog import Filters
 from index.collection import Collection
 from index.confidence import Calibration, ConfidenceModel
 from index.embedders.factory import create_embedder
 from index.evaluation.questions import read_question_set
+from index.records import Filters
 from index.search import search
 from ingest.loaders import iter_source_files, load_file
 

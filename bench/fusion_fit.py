@@ -31,9 +31,9 @@ import numpy as np
 
 from bench.common import REPO, CachedEmbedder, write_result
 from bench.xquad import DEV_ARTICLES, SPLIT_SEEDS, Question, bench_parser, split_pool, start
-from index.catalog import Filters
 from index.collection import Collection
 from index.embedders.factory import create_embedder
+from index.records import Filters
 from index.search import gather
 from index.time_ranking import time_evidence
 

@@ -55,10 +55,10 @@ from bench.query_path import (
     served,
 )
 from bench.xquad import DEFAULT_DATA
-from index.catalog import Filters
 from index.collection import Collection
 from index.embedders.base import Embedder
 from index.embedders.factory import create_embedder
+from index.records import Filters
 from index.search import Query, search
 
 logger = logging.getLogger("bench.load")

@@ -49,9 +49,9 @@ from bench.xquad import DEFAULT_DATA
 from bench.xquad import load as load_xquad
 from core.document import Document
 from harness.live import LiveServer, marja_serve
-from index.catalog import Filters
 from index.collection import Collection
 from index.embedders.factory import create_embedder
+from index.records import Filters
 from index.search import Query, search
 from ingest.loaders import iter_source_files, load_file
 from service.app import create_app

@@ -80,11 +80,11 @@ class _Stopwatch:
 def worker_build(n: int, work: Path, base_count: int, chunk_language: str) -> dict[str, Any]:
     """Build the ``n``-chunk collection through ``Collection.ingest`` and time its stages."""
     import index.builder as builder
+    from index.backends.bm25s_lexical import LexicalIndex
+    from index.backends.faiss_dense import DenseIndex
     from index.builder import BuildOptions
     from index.catalog import CatalogReader
     from index.collection import Collection
-    from index.dense import DenseIndex
-    from index.lexical import LexicalIndex
     from index.store import IndexStore
 
     sentences = load_sentences()
@@ -228,7 +228,7 @@ def worker_recall(n: int, work: Path, questions_count: int, ef_values: Sequence[
     """recall@10 of the product's dense index against exact search over the same vectors."""
     import faiss
 
-    from index.dense import DenseIndex
+    from index.backends.faiss_dense import DenseIndex
 
     questions = load_questions(questions_count)
     qvecs = question_vectors(questions)

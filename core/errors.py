@@ -69,6 +69,10 @@ class IndexCorrupt(MarjaError):
     """A published index version cannot be read."""
 
 
+class IndexUnavailable(MarjaError):
+    """The engine that holds the index (a Milvus server) cannot be reached or refused a request."""
+
+
 class IndexBusy(MarjaError):
     """Another ingest holds the write lock for longer than we were willing to wait."""
 

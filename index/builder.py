@@ -7,36 +7,31 @@ changed document every chunk whose text is unchanged keeps its vector.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
 from core.document import Chunk, Document
 from core.errors import DocumentNotFound, InvalidDocument
-from index.catalog import CatalogReader, CatalogWriter
 from index.centring import LanguageMeans
 from index.embedders.base import Embedder
-from index.lexical import LexicalIndex
-from index.snapshot import CATALOG, DENSE, LEXICAL, MANIFEST, Manifest, Snapshot
-from index.store import IndexStore
+from index.snapshot import Snapshot
+from index.version_store import Progress, VersionChanges, VersionStore, no_progress
 from ingest.chunking import ChunkingOptions, chunk_document
-from text.analyzer import analyze
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
-"""Called as ``progress(stage, done, total)`` while a version is built."""
+HNSW_THRESHOLD = 50_000
+"""From this many chunks on, dense search is approximate (HNSW)."""
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     chunking: ChunkingOptions = field(default_factory=ChunkingOptions)
-    hnsw_threshold: int = 50_000
+    hnsw_threshold: int = HNSW_THRESHOLD
     sentence_vectors: bool = True
 
 
@@ -58,10 +53,6 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.replaced or self.removed)
-
-
-def no_progress(stage: str, done: int, total: int) -> None:
-    """A :data:`Progress` that reports nothing."""
 
 
 def plan_changes(
@@ -102,7 +93,7 @@ def plan_changes(
 
 
 def build_version(
-    store: IndexStore,
+    store: VersionStore,
     previous: Snapshot,
     *,
     upserts: Sequence[Document] = (),
@@ -154,59 +145,23 @@ def build_version(
         progress=progress,
         report=report,
     )
-
-    tmp = store.new_version_dir()
-    try:
-        _write_catalog(tmp, previous, report, chunked, new_chunks)
-        progress("index", 0, 1)
-        dense = previous.dense.with_changes(
-            removed=np.fromiter(removed_ids, dtype=np.int64),
-            added_ids=np.array([cid for cid, _ in new_chunks], dtype=np.int64),
-            added_vectors=vectors,
-            hnsw_threshold=options.hnsw_threshold,
-        )
-        dense.save(tmp / DENSE)
-        sentences = previous.sentences.with_changes(
-            removed=removed_ids, added=sentence_vectors, dim=embedder.dim
-        )
-        sentences.save(tmp)
-        means = _means_after(previous, removed_ids, new_chunks, vectors)
-        means.save(tmp)
-        catalog = CatalogReader(tmp / CATALOG)
-        rows = catalog.all_chunks()
-        progress("lexical", 0, len(rows))
-        LexicalIndex.build(
-            np.array([r[0] for r in rows], dtype=np.int64),
-            [analyze(r[1]) for r in rows],
-            [r[2] for r in rows],
-        ).save(tmp / LEXICAL)
-        documents = [
-            {"doc_id": d.doc_id, "content_hash": d.content_hash, "chunks": d.chunks}
-            for d in catalog.documents()
-        ]
-        catalog.close()
-        manifest = Manifest(
-            model_id=embedder.model_id,
-            dim=embedder.dim,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            chunking={
-                "max_chars": options.chunking.max_chars,
-                "min_chars": options.chunking.min_chars,
-            },
-            dense_kind=dense.kind,
-            chunks=len(dense),
-            sentence_vectors=len(sentences),
-            languages=dict(zip(means.langs, means.counts.tolist(), strict=True)),
-            next_chunk_id=next_id,
-            documents=documents,
-        )
-        (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-        progress("index", 1, 1)
-        report.version = store.publish(tmp)
-    except BaseException:
-        store.discard(tmp)
-        raise
-    report.chunks_total = manifest.chunks
+    changes = VersionChanges(
+        removed_docs=tuple(report.removed + report.replaced),
+        removed_ids=frozenset(removed_ids),
+        documents=tuple(doc for doc, _ in chunked),
+        chunks=tuple(new_chunks),
+        vectors=vectors,
+        sentence_vectors=sentence_vectors,
+        means=_means_after(previous, removed_ids, new_chunks, vectors),
+        next_chunk_id=next_id,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model_id=embedder.model_id,
+        dim=embedder.dim,
+        hnsw_threshold=options.hnsw_threshold,
+        chunking={"max_chars": options.chunking.max_chars, "min_chars": options.chunking.min_chars},
+    )
+    report.version = store.write(previous, changes, progress=progress)
+    report.chunks_total = previous.manifest.chunks - len(removed_ids) + len(new_chunks)
     report.seconds = time.perf_counter() - started
     logger.info(
         "ingest: %d added, %d replaced, %d removed, %d unchanged; %d chunks embedded, %d reused "
@@ -221,6 +176,35 @@ def build_version(
         report.version,
     )
     return report
+
+
+def copy_version(
+    store: VersionStore,
+    source: Snapshot,
+    *,
+    hnsw_threshold: int = HNSW_THRESHOLD,
+    progress: Progress = no_progress,
+) -> str:
+    """Write ``source`` (a version of another store) into ``store`` as its next version, vectors
+    and all, without embedding anything; returns the new version's name. The caller holds
+    ``store``'s write lock."""
+    manifest = source.manifest
+    changes = VersionChanges(
+        removed_docs=(),
+        removed_ids=frozenset(),
+        documents=(),
+        chunks=(),
+        vectors=np.zeros((0, manifest.dim), dtype=np.float32),
+        sentence_vectors={},
+        means=source.means,
+        next_chunk_id=manifest.next_chunk_id,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model_id=manifest.model_id,
+        dim=manifest.dim,
+        hnsw_threshold=hnsw_threshold,
+        chunking=dict(manifest.chunking),
+    )
+    return store.write(source, changes, progress=progress)
 
 
 def _means_after(
@@ -249,14 +233,20 @@ def _vectors_for(
     vectors = np.zeros((len(new_chunks), dim), dtype=np.float32)
     sentence_vectors: dict[int, np.ndarray] = {}
     to_embed: list[int] = []
-    for i, (cid, chunk) in enumerate(new_chunks):
+    reused: list[tuple[int, int]] = []  # (position in new_chunks, old chunk id)
+    for i, (_cid, chunk) in enumerate(new_chunks):
         old_id = reuse.get(chunk.content_hash)
         if old_id is None:
             to_embed.append(i)
-            continue
-        vectors[i] = previous.dense.vectors(np.array([old_id]))[0]
-        if (old_sentences := previous.sentences.of(old_id)) is not None:
-            sentence_vectors[cid] = old_sentences
+        else:
+            reused.append((i, old_id))
+    if reused:
+        old_ids = np.array([old_id for _, old_id in reused], dtype=np.int64)
+        vectors[[i for i, _ in reused]] = previous.dense.vectors(old_ids)
+        old_sentences = previous.sentences.subset(old_ids)
+        for i, old_id in reused:
+            if (found := old_sentences.of(old_id)) is not None:
+                sentence_vectors[new_chunks[i][0]] = found
     report.chunks_reused = len(new_chunks) - len(to_embed)
     report.chunks_embedded = len(to_embed)
 
@@ -289,28 +279,3 @@ def _vectors_for(
             sentence_vectors[cid] = flat[row : row + count]
             row += count
     return vectors, sentence_vectors
-
-
-def _write_catalog(
-    tmp: Path,
-    previous: Snapshot,
-    report: IngestReport,
-    chunked: list[tuple[Document, list[Chunk]]],
-    new_chunks: list[tuple[int, Chunk]],
-) -> None:
-    if previous.path is not None:
-        shutil.copyfile(previous.path / CATALOG, tmp / CATALOG)
-    writer = CatalogWriter(tmp / CATALOG)
-    try:
-        for doc_id in report.removed + report.replaced:
-            writer.remove_document(doc_id)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        by_doc: dict[str, list[tuple[int, Chunk]]] = {}
-        for cid, chunk in new_chunks:
-            by_doc.setdefault(chunk.doc_id, []).append((cid, chunk))
-        for doc, _ in chunked:
-            writer.add_document(doc, by_doc.get(doc.doc_id, []), ingested_at=now)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()

@@ -20,11 +20,11 @@ import json
 import queue
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.document import Chunk, Document, Origin, embedding_text
+from index.records import ChunkFacts, DocumentInfo, StoredChunk
 from text.ordinals import chunk_ordinals
 from text.years import document_year
 
@@ -95,58 +95,6 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 
 def _origin(path: str | None, folder: str | None) -> Origin | None:
     return None if path is None else Origin(path=path, folder=folder)
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as stored: its id in the index plus the fields a result needs."""
-
-    id: int
-    chunk: Chunk
-    title: str
-    kind: str
-    source_url: str | None
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """What is known of a stored document, without its text."""
-
-    doc_id: str
-    title: str
-    lang: str
-    kind: str
-    source_url: str | None
-    metadata: dict[str, Any]
-    content_hash: str
-    chunks: int
-    ingested_at: str
-    characters: int
-    pages: int
-    origin: Origin | None = None
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Optional restrictions on what a search may return; ``None`` means any."""
-
-    year: int | None = None
-    lang: str | None = None
-    doc_id: str | None = None
-    kind: str | None = None
-
-    def is_empty(self) -> bool:
-        return all(v is None for v in (self.year, self.lang, self.doc_id, self.kind))
-
-
-@dataclass(frozen=True)
-class ChunkFacts:
-    """What a question can name about a chunk: the years it mentions, its document's own year
-    (``event_year`` or ``date`` in the metadata) and the ordinals that number an event in it."""
-
-    years: tuple[int, ...]
-    document_year: int | None
-    ordinals: tuple[int, ...] = ()
 
 
 def _chunk_from_row(row: sqlite3.Row) -> Chunk:
@@ -234,8 +182,10 @@ class CatalogWriter:
         chunks: Sequence[tuple[int, Chunk]],
         *,
         ingested_at: str,
+        chunk_count: int | None = None,
     ) -> None:
-        """Insert a document and its chunks, given as (chunk id, chunk) pairs."""
+        """Insert a document and its chunks, given as (chunk id, chunk) pairs. ``chunk_count``
+        (default: the chunks given) is for chunks added later with :meth:`add_chunks`."""
         origin = document.origin
         self._db.execute(
             f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -249,13 +199,17 @@ class CatalogWriter:
                 json.dumps(document.metadata, ensure_ascii=False, default=str),
                 json.dumps(list(document.pages)),
                 document.content_hash,
-                len(chunks),
+                len(chunks) if chunk_count is None else chunk_count,
                 ingested_at,
                 origin.path if origin else None,
                 origin.folder if origin else None,
                 document_year(document.metadata),
             ),
         )
+        self.add_chunks(chunks)
+
+    def add_chunks(self, chunks: Sequence[tuple[int, Chunk]]) -> None:
+        """Insert (chunk id, chunk) pairs of documents already added."""
         self._db.executemany(
             f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [

@@ -12,11 +12,10 @@ import contextlib
 import errno
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,20 +26,22 @@ from core.document import Document, Origin
 from core.errors import (
     DocumentExists,
     DocumentNotFound,
+    EmptyIndex,
     IndexCorrupt,
     IndexWriteFailed,
     InvalidQuery,
-    VersionGone,
 )
 from core.limits import LANG_CODE_PATTERN, MAX_QUESTION_CHARS, MAX_TOP_K
-from index.builder import BuildOptions, IngestReport, Progress, build_version, no_progress, plan_changes
-from index.catalog import CatalogReader, DocumentInfo, Filters
+from index.backends.factory import BackendConfig, create_store
+from index.builder import BuildOptions, IngestReport, build_version, copy_version, plan_changes
 from index.confidence import ANSWER_THRESHOLD, NO_ANSWER_REASON, ConfidenceModel
 from index.embedders.base import Embedder
 from index.fusion import FusionWeights
+from index.records import DocumentInfo, Filters
 from index.search import Hit, Query, search, with_follow_up_context
-from index.snapshot import CATALOG, Snapshot
-from index.store import KEEP_VERSIONS, IndexStore
+from index.snapshot import Snapshot
+from index.store import KEEP_VERSIONS
+from index.version_store import Progress, VersionStore, no_progress
 from text.cleaning import has_visible_text
 from text.language import UNDETERMINED, detect_language_among
 
@@ -118,6 +119,19 @@ def _checked(question: str, *, top_k: int, filters: Filters | None, previous_que
     return question
 
 
+@dataclass(frozen=True)
+class Migration:
+    """A version copied from another backend's store (``marja migrate``)."""
+
+    source: str
+    source_version: str
+    target: str
+    version: str
+    documents: int
+    chunks: int
+    seconds: float
+
+
 Changes = Callable[[Snapshot], tuple[Sequence[Document], Sequence[str]]]
 """Given the version current under the write lock: the documents to upsert and ids to remove."""
 
@@ -157,6 +171,7 @@ class Collection:
         answer_threshold: float = ANSWER_THRESHOLD,
         lock_timeout: float = 600.0,
         keep_versions: int = KEEP_VERSIONS,
+        backend: BackendConfig | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
@@ -166,9 +181,10 @@ class Collection:
         self.answer_threshold = answer_threshold
         self.query_vectors = QueryVectorCache()
         self.lock_timeout = lock_timeout
-        self.store = IndexStore(data_dir / "index", keep_versions=keep_versions)
+        self.backend = backend or BackendConfig()
+        self.store: VersionStore = create_store(self.backend, data_dir=data_dir, keep_versions=keep_versions)
         self._snapshot: Snapshot | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: Hashable | None = None
         self._swap_lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
@@ -179,12 +195,7 @@ class Collection:
             if version is None:
                 return Snapshot.empty(model_id=self.embedder.model_id, dim=self.embedder.dim)
             try:
-                return Snapshot.load(
-                    self.store.path_of(version),
-                    version=version,
-                    model_id=self.embedder.model_id,
-                    dim=self.embedder.dim,
-                )
+                return self.store.load(version, model_id=self.embedder.model_id, dim=self.embedder.dim)
             except IndexCorrupt:
                 if self.store.current() == version:
                     raise
@@ -194,7 +205,7 @@ class Collection:
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, reloaded first if another process published a new version."""
-        stamp = self.store.pointer_stamp()
+        stamp = self.store.stamp()
         if self._snapshot is not None and stamp == self._stamp:
             return self._snapshot
         # One thread reloads; the others keep answering from the snapshot they have.
@@ -203,7 +214,7 @@ class Collection:
         if self._snapshot is None:
             self._swap_lock.acquire()
         try:
-            stamp = self.store.pointer_stamp()
+            stamp = self.store.stamp()
             if self._snapshot is None or stamp != self._stamp:
                 self._install(self._load_current(), stamp)
         finally:
@@ -211,7 +222,7 @@ class Collection:
         assert self._snapshot is not None
         return self._snapshot
 
-    def _install(self, snapshot: Snapshot, stamp: tuple[int, int] | None) -> None:
+    def _install(self, snapshot: Snapshot, stamp: Hashable | None) -> None:
         self._snapshot, self._stamp = snapshot, stamp
 
     def documents(self) -> list[DocumentInfo]:
@@ -240,12 +251,7 @@ class Collection:
             if found is None:
                 raise DocumentNotFound(doc_id)
             return found[0], found[1], snapshot.version
-        path = self.store.kept_path(version)
-        try:
-            catalog = CatalogReader(path / CATALOG, pool_size=1)
-        except sqlite3.Error as e:
-            self.store.kept_path(version)  # raises VersionGone if it was pruned meanwhile
-            raise VersionGone(f"index version {version} is no longer kept") from e
+        catalog = self.store.open_catalog(version)
         try:
             found = catalog.document(doc_id)
         finally:
@@ -401,7 +407,7 @@ class Collection:
             )
             if report.version != previous.version:
                 with self._swap_lock:
-                    self._install(self._load_current(), self.store.pointer_stamp())
+                    self._install(self._load_current(), self.store.stamp())
         return report
 
     @contextlib.contextmanager
@@ -439,7 +445,7 @@ class Collection:
             version = self.store.current()
             if version is None:
                 return IngestReport()
-            catalog = CatalogReader(self.store.path_of(version) / CATALOG)
+            catalog = self.store.open_catalog(version)
             try:
                 documents = catalog.load_documents()
             finally:
@@ -455,5 +461,35 @@ class Collection:
                 force=True,
             )
             with self._swap_lock:
-                self._install(self._load_current(), self.store.pointer_stamp())
+                self._install(self._load_current(), self.store.stamp())
         return report
+
+    def migrate_from(self, source: VersionStore, *, progress: Progress = no_progress) -> Migration:
+        """Copy the current version of ``source`` (another backend's store) into this collection's
+        store as its next version — documents, chunks, vectors, statistics — without embedding
+        anything. Raises :class:`EmptyIndex` when ``source`` has nothing published."""
+        started = time.perf_counter()
+        with self._writing(), self.store.write_lock(timeout=self.lock_timeout):
+            version = source.current()
+            if version is None:
+                raise EmptyIndex(f"there is nothing to migrate: {source.describe()} has no published version")
+            snapshot = source.load(version, model_id=self.embedder.model_id, dim=self.embedder.dim)
+            try:
+                name = copy_version(
+                    self.store, snapshot, hnsw_threshold=self.options.hnsw_threshold, progress=progress
+                )
+            finally:
+                snapshot.close()
+            with self._swap_lock:
+                self._install(self._load_current(), self.store.stamp())
+        migration = Migration(
+            source=source.describe(),
+            source_version=version,
+            target=self.store.describe(),
+            version=name,
+            documents=len(snapshot.manifest.documents),
+            chunks=snapshot.manifest.chunks,
+            seconds=time.perf_counter() - started,
+        )
+        logger.info("migrated %s %s to %s %s", migration.source, version, migration.target, name)
+        return migration

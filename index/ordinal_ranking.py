@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.catalog import CatalogReader, ChunkFacts
+from index.backends.base import Catalog
+from index.records import ChunkFacts
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class OrdinalEvidence:
 
 
 def ordinal_evidence(
-    facts: Sequence[ChunkFacts], *, ordinals: Sequence[int], catalog: CatalogReader
+    facts: Sequence[ChunkFacts], *, ordinals: Sequence[int], catalog: Catalog
 ) -> OrdinalEvidence:
     """Which chunks (``facts``, one per candidate) match the ordinals a question names and which
     contradict them."""

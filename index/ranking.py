@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.catalog import CatalogReader, ChunkFacts
+from index.backends.base import Catalog
 from index.fusion import Candidates, FusionWeights, fuse
 from index.ordinal_ranking import ordinal_evidence
+from index.records import ChunkFacts
 from index.time_ranking import order_boost, time_evidence
 from text.temporal import TimeIntent
 
@@ -44,7 +45,7 @@ def rank(
     *,
     intent: TimeIntent,
     ordinals: Sequence[int],
-    catalog: CatalogReader,
+    catalog: Catalog,
     weights: FusionWeights,
 ) -> Ranked:
     """The candidates' scores with the question's time and ordinals taken into account."""

@@ -1,5 +1,5 @@
 """Hybrid search over one snapshot: candidates from both indexes with their evidence, ranked
-(:mod:`index.fusion`, :mod:`index.time_ranking`), with confidence and highlights."""
+(:mod:`index.fusion`, :mod:`index.ranking`), with confidence and highlights."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.catalog import Filters, StoredChunk
+from index.backends.base import LexicalHits, Scope, SentenceVectorsView
 from index.centring import CentredQuery
 from index.confidence import ANSWER_THRESHOLD, ConfidenceModel
-from index.filtering import Allowed
 from index.fusion import Candidates, FusionWeights
 from index.highlights import best_sentences
-from index.lexical import LexicalIndex
 from index.ranking import rank
+from index.records import Filters, StoredChunk
 from index.snapshot import Snapshot
 from text.analyzer import query_terms
 from text.clipping import clip
@@ -110,118 +109,115 @@ def with_follow_up_context(question: str, previous: str | None) -> str:
 
 
 def _dense_candidates(
-    snapshot: Snapshot,
-    query: Query,
-    centred: CentredQuery | None,
-    *,
-    pool: int,
-    allowed: Allowed | None,
+    snapshot: Snapshot, query: Query, centred: CentredQuery | None, *, pool: int, scope: Scope
 ) -> np.ndarray:
     """Chunk ids proposed by dense search: the nearest by raw cosine and, in a multilingual
     collection, the nearest of each language by centred cosine (so a language the raw cosines
     disfavour still gets its best passages considered)."""
-    jobs: list[tuple[np.ndarray, np.ndarray | None, str | None]] = [
-        (query.vector, None, None) if allowed is None else (query.vector, allowed.ids, allowed.key)
-    ]
+    jobs: list[tuple[np.ndarray, Scope]] = [(query.vector, scope)]
     if centred is not None:
-        for lang in snapshot.means.qualified:
-            ids = snapshot.lexical.language_ids(lang)
-            key: str | None = lang
-            if allowed is not None:
-                ids = np.intersect1d(ids, allowed.ids, assume_unique=True)
-                key = f"{allowed.key}&{lang}" if allowed.key is not None else None
-            if len(ids):
-                jobs.append((centred.vector, ids, key))
+        jobs.extend((centred.vector, scope.in_language(lang)) for lang in snapshot.means.qualified)
     dense = snapshot.dense
 
-    def run(job: tuple[np.ndarray, np.ndarray | None, str | None]) -> np.ndarray:
-        vector, ids, key = job
-        return dense.search(vector, pool, allowed_ids=ids, cache_key=key).ids
+    def run(job: tuple[np.ndarray, Scope]) -> np.ndarray:
+        vector, within = job
+        return dense.search(vector, pool, scope=within).ids
 
-    found = list(_DENSE_THREADS.map(run, jobs)) if len(dense) >= PARALLEL_FROM else [run(job) for job in jobs]
+    parallel = len(dense) >= PARALLEL_FROM or dense.remote
+    found = list(_DENSE_THREADS.map(run, jobs)) if parallel else [run(job) for job in jobs]
     return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
 def _lexical_lead(
-    ids: np.ndarray, lexical: LexicalIndex, proposed_rows: np.ndarray, bm25: np.ndarray, best_possible: float
+    ids: np.ndarray, proposed: LexicalHits, best_possible: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Marks BM25's best passage in the question's language (1.0) and its lead over the second
     (in units of the question's maximum BM25): one passage that stands out lexically is stronger
     evidence than its score alone."""
     top = np.zeros(len(ids), dtype=np.float64)
     lead = np.zeros(len(ids), dtype=np.float64)
-    if len(proposed_rows) == 0 or best_possible <= 0:
+    if len(proposed.ids) == 0 or best_possible <= 0:
         return top, lead
-    scores = bm25[proposed_rows]
+    scores = proposed.scores
     order = np.argsort(-scores, kind="stable")[:2]
     second = float(scores[order[1]]) if len(order) > 1 else 0.0
-    at = int(np.searchsorted(ids, lexical.ids[proposed_rows[order[0]]]))  # ``ids`` is sorted
+    at = int(np.searchsorted(ids, proposed.ids[order[0]]))  # ``ids`` is sorted
     top[at] = 1.0
     lead[at] = (float(scores[order[0]]) - second) / best_possible
     return top, lead
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The candidates of a question and the sentence vectors read for them."""
+
+    candidates: Candidates
+    sentences: SentenceVectorsView
 
 
 def gather(
     snapshot: Snapshot, query: Query, *, filters: Filters, pool: int = CANDIDATE_POOL
 ) -> Candidates | None:
     """The candidates of ``query`` with all their evidence, or None when nothing can match."""
+    gathered = _gather(snapshot, query, filters=filters, pool=pool)
+    return gathered.candidates if gathered is not None else None
+
+
+def _gather(snapshot: Snapshot, query: Query, *, filters: Filters, pool: int) -> Gathered | None:
     if snapshot.is_empty or snapshot.catalog is None:
         return None
-    allowed = snapshot.filter.allowed(filters)
-    if allowed is not None and len(allowed.ids) == 0:
-        return None
+    scope = Scope(filters=filters)
     centred = (
         CentredQuery.of(query.vector, lang=query.language, means=snapshot.means)
         if snapshot.means.multilingual
         else None
     )
     dense_job = (
-        _DENSE_THREADS.submit(_dense_candidates, snapshot, query, centred, pool=pool, allowed=allowed)
-        if len(snapshot.dense) >= PARALLEL_FROM
+        _DENSE_THREADS.submit(_dense_candidates, snapshot, query, centred, pool=pool, scope=scope)
+        if len(snapshot.dense) >= PARALLEL_FROM or snapshot.dense.remote
         else None
     )
     # BM25 proposes only passages in the question's language (fusion ignores it elsewhere).
-    index = snapshot.lexical
-    same_language = index.language_mask(query.language)
-    proposable = same_language if allowed is None else same_language & allowed.rows
-    lexical_hits = index.search(query.terms, pool, mask=proposable)
-    bm25, lexical_rows = lexical_hits.scores, lexical_hits.rows
+    lexical = snapshot.lexical
+    proposed = lexical.search(query.terms, pool, scope=scope.in_language(query.language))
     if dense_job is None:
-        dense_ids = _dense_candidates(snapshot, query, centred, pool=pool, allowed=allowed)
+        dense_ids = _dense_candidates(snapshot, query, centred, pool=pool, scope=scope)
     else:
         dense_ids = dense_job.result()
     # In a multilingual collection a question's words may be missing from its language's
     # passages because the answer is in the other language: they count in the maximum.
-    best_possible = index.max_score(query.terms, unseen=centred is not None)
+    best_possible = lexical.max_score(query.terms, unseen=centred is not None)
 
-    ids = np.union1d(dense_ids, index.ids[lexical_rows])
+    ids = np.union1d(dense_ids, proposed.ids)
     if len(ids) == 0:
         return None
-    rows = index.rows_of(ids)
+    bm25 = proposed.score_of(ids)
+    langs = lexical.langs_of(ids)
     vectors = snapshot.dense.vectors(ids)
-    lexical = bm25[rows] / best_possible if best_possible > 0 else bm25[rows]
+    sentences = snapshot.sentences.subset(ids)
+    normalised = bm25 / best_possible if best_possible > 0 else bm25
     centred_dense = centred_sentence = lexical_top = lexical_lead = None
     if centred is None:
         dense = vectors @ query.vector
-        best_sentence = snapshot.sentences.best_scores(ids, query.vector)
+        best_sentence = sentences.best_scores(ids, query.vector)
         sentence = np.where(np.isnan(best_sentence), dense, best_sentence)
     else:
         # Raw and centred cosines in one pass over the chunk vectors and one over the sentences.
-        centres = centred.centre_index(index.langs[rows].tolist())
+        centres = centred.centre_index(langs.tolist())
         chunk = centred.cosines(vectors, centres)
-        best = snapshot.sentences.best_of(
+        best = sentences.best_of(
             ids, lambda sentence_vectors, owners: centred.cosines(sentence_vectors, centres[owners]), width=2
         )
         best = np.where(np.isnan(best), chunk, best)
         dense, sentence = chunk[:, 0], best[:, 0]
         centred_dense, centred_sentence = chunk[:, 1], best[:, 1]
-        lexical_top, lexical_lead = _lexical_lead(ids, index, lexical_rows, bm25, best_possible)
-    return Candidates(
+        lexical_top, lexical_lead = _lexical_lead(ids, proposed, best_possible)
+    candidates = Candidates(
         ids=ids,
         dense=dense,
         sentence=sentence,
-        lexical=lexical,
-        same_language=same_language[rows],
+        lexical=normalised,
+        same_language=langs == query.language,
         year_match=np.zeros(len(ids), dtype=bool),
         centred_dense=centred_dense,
         centred_sentence=centred_sentence,
@@ -231,10 +227,11 @@ def gather(
         unknown_words=(
             query.intent.is_empty
             and not query.ordinals
-            and bool(same_language.any())
-            and not index.knows_any(query.terms)
+            and query.language in snapshot.languages
+            and not lexical.knows_any(query.terms)
         ),
     )
+    return Gathered(candidates, sentences)
 
 
 def search(
@@ -250,9 +247,10 @@ def search(
 ) -> list[Hit]:
     """The ``top_k`` best chunks of ``snapshot`` for ``query``, with their confidence; a passage
     whose confidence reaches ``threshold`` answers (``Hit.answers``)."""
-    candidates = gather(snapshot, query, filters=filters, pool=max(pool, 4 * top_k))
-    if candidates is None:
+    gathered = _gather(snapshot, query, filters=filters, pool=max(pool, 4 * top_k))
+    if gathered is None:
         return []
+    candidates = gathered.candidates
     assert snapshot.catalog is not None
     ranked = rank(
         candidates, intent=query.intent, ordinals=query.ordinals, catalog=snapshot.catalog, weights=weights
@@ -278,7 +276,7 @@ def search(
                 stored=chunk,
                 highlights=best_sentences(
                     chunk.chunk,
-                    snapshot.sentences.of(chunk.id),
+                    gathered.sentences.of(chunk.id),
                     question=query.vector,
                     terms=query.terms,
                     years=query.intent.years,

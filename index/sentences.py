@@ -35,6 +35,14 @@ class SentenceVectors:
     def __len__(self) -> int:
         return len(self.vectors)
 
+    def subset(self, chunk_ids: np.ndarray) -> SentenceVectors:
+        """What a question reads (:class:`~index.backends.base.SentenceBackend`): all of it, mapped."""
+        return self
+
+    def chunk_ids(self) -> np.ndarray:
+        """The chunks that have sentence vectors, sorted."""
+        return self._table[:, 0].copy()
+
     def of(self, chunk_id: int) -> np.ndarray | None:
         """The sentence vectors of ``chunk_id`` (float32), or None if it has none."""
         i = int(np.searchsorted(self._table[:, 0], chunk_id))

@@ -1,11 +1,11 @@
-"""One published index version, loaded and immutable: what every query reads from."""
+"""One published index version, loaded and immutable: what every query reads from, whatever
+backend serves it; and the manifest that describes a version."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,27 +13,18 @@ from typing import Any
 import numpy as np
 
 from core.errors import IndexCorrupt, ModelMismatch
-from index.catalog import CatalogReader
+from index.backends.base import Catalog, DenseBackend, LexicalBackend, SentenceBackend
+from index.backends.bm25s_lexical import Bm25sLexical, LexicalIndex
+from index.backends.faiss_dense import DenseIndex, FaissDense
+from index.backends.local_scope import LocalScopes
 from index.centring import LanguageMeans
-from index.dense import DenseIndex
-from index.filtering import ChunkFilter
-from index.lexical import LexicalIndex
 from index.sentences import SentenceVectors
 from text.analyzer import ANALYZER_VERSION
 from text.arabic import NORMALISER_VERSION
 
 logger = logging.getLogger(__name__)
 
-# Loads are rare; one at a time per process. numpy parses .npy headers with ast.literal_eval,
-# and CPython 3.11 can fail with "AST constructor recursion depth mismatch" when that runs in
-# several threads at once.
-_LOAD_LOCK = threading.Lock()
-
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-CATALOG = "catalog.sqlite"
-DENSE = "dense.faiss"
-LEXICAL = "lexical"
 
 
 @dataclass(frozen=True)
@@ -61,14 +52,21 @@ class Manifest:
     @classmethod
     def read(cls, path: Path) -> Manifest:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
-        except (OSError, ValueError, TypeError) as e:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
             logger.error("cannot read the index manifest %s: %s", path, e)
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             raise IndexCorrupt(
-                f"cannot read the manifest of index version {path.parent.name}: {reason}"
+                f"cannot read the manifest of index version {path.parent.name}: {e.strerror or e}"
             ) from e
+        return cls.parse(text, version=path.parent.name)
+
+    @classmethod
+    def parse(cls, text: str, *, version: str) -> Manifest:
+        try:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError) as e:
+            logger.error("cannot parse the manifest of index version %s: %s", version, e)
+            raise IndexCorrupt(f"cannot read the manifest of index version {version}: {e}") from e
 
     def check_compatible(self, *, model_id: str, dim: int) -> None:
         """Raise :class:`ModelMismatch` unless this version can be queried with ``model_id``."""
@@ -94,7 +92,7 @@ class Manifest:
             )
 
 
-def _means_of(dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
+def means_of(dense: DenseBackend, lexical: LexicalBackend) -> LanguageMeans:
     """Per-language statistics computed from the vectors, for a version that does not store them."""
     ids = dense.all_ids()
 
@@ -106,55 +104,44 @@ def _means_of(dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
     return LanguageMeans.of_batches(batches(), dim=dense.dim)
 
 
-def _stored_means(path: Path, *, dense: DenseIndex, lexical: LexicalIndex) -> LanguageMeans:
-    """The version's per-language statistics. A version written before they were stored gets them
-    computed once from its vectors and saved beside them (atomically: the version's content does
-    not change), so the next load reads them; where the version cannot be written (a read-only
-    copy) they are computed on each load."""
-    means = LanguageMeans.load(path, dim=dense.dim)
-    if means is not None:
-        return means
-    logger.info(
-        "computing the language means of %d chunks of %s (the version predates them)", len(dense), path.name
-    )
-    means = _means_of(dense, lexical)
-    try:
-        means.save(path)
-    except OSError as e:
-        logger.warning(
-            "cannot save the language means into %s (%s): they are computed again on each load", path, e
-        )
-    return means
+@dataclass(frozen=True)
+class LocalFiles:
+    """The files of a version on the local disk, which the next local version is built from."""
+
+    path: Path
+    dense: DenseIndex
+    sentences: SentenceVectors
 
 
 class Snapshot:
-    """A loaded version: manifest, catalog, dense and lexical indexes, sentence vectors.
+    """A loaded version: manifest, catalog, dense and lexical backends, sentence vectors.
 
-    Nothing in it changes after loading; an ingest publishes a new version instead.
+    Nothing in it changes after loading; an ingest publishes a new version instead. The backends
+    are whatever the store serves (:mod:`index.backends`): search sees only their protocols.
     """
 
     def __init__(
         self,
         *,
         version: str | None,
-        path: Path | None = None,
         manifest: Manifest,
-        catalog: CatalogReader | None,
-        dense: DenseIndex,
-        lexical: LexicalIndex,
-        sentences: SentenceVectors,
-        means: LanguageMeans,
+        catalog: Catalog | None,
+        dense: DenseBackend,
+        lexical: LexicalBackend,
+        sentences: SentenceBackend,
+        means: LanguageMeans | None = None,
+        files: LocalFiles | None = None,
+        closers: tuple[Callable[[], None], ...] = (),
     ) -> None:
         self.version = version
-        self.path = path
         self.manifest = manifest
         self.catalog = catalog
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
-        self.means = means
-        self.filter = ChunkFilter(catalog, lexical)
-        """Which chunks a request's filters allow (:mod:`index.filtering`)."""
+        self.means = means if means is not None else means_of(dense, lexical)
+        self.files = files
+        self._closers = closers
         counts = zip(self.means.langs, self.means.counts.tolist(), strict=True)
         self.languages: tuple[str, ...] = tuple(
             lang for lang, n in sorted(counts, key=lambda pair: (-pair[1], pair[0])) if n > 0
@@ -163,55 +150,19 @@ class Snapshot:
 
     @classmethod
     def empty(cls, *, model_id: str, dim: int) -> Snapshot:
+        lexical = LexicalIndex.build(np.zeros(0, np.int64), [], [])
+        scopes = LocalScopes(None, lexical)
         return cls(
             version=None,
             manifest=Manifest(model_id=model_id, dim=dim),
             catalog=None,
-            dense=DenseIndex.build(np.zeros(0, np.int64), np.zeros((0, dim)), dim=dim, hnsw_threshold=1),
-            lexical=LexicalIndex.build(np.zeros(0, np.int64), [], []),
+            dense=FaissDense(
+                DenseIndex.build(np.zeros(0, np.int64), np.zeros((0, dim)), dim=dim, hnsw_threshold=1), scopes
+            ),
+            lexical=Bm25sLexical(lexical, scopes),
             sentences=SentenceVectors.empty(dim),
             means=LanguageMeans.empty(dim),
         )
-
-    @classmethod
-    def load(cls, path: Path, *, version: str, model_id: str, dim: int) -> Snapshot:
-        with _LOAD_LOCK:
-            return cls._load(path, version=version, model_id=model_id, dim=dim)
-
-    @classmethod
-    def _load(cls, path: Path, *, version: str, model_id: str, dim: int) -> Snapshot:
-        manifest = Manifest.read(path / MANIFEST)
-        manifest.check_compatible(model_id=model_id, dim=dim)
-        try:
-            dense = DenseIndex.load(path / DENSE)
-            lexical = LexicalIndex.load(path / LEXICAL)
-            snapshot = cls(
-                version=version,
-                path=path,
-                manifest=manifest,
-                catalog=CatalogReader(path / CATALOG),
-                dense=dense,
-                lexical=lexical,
-                sentences=SentenceVectors.load(path),
-                means=_stored_means(path, dense=dense, lexical=lexical),
-            )
-        except (OSError, RuntimeError, ValueError) as e:
-            logger.error("cannot load index version %s: %s", path, e)
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
-            raise IndexCorrupt(f"cannot load index version {path.name}: {reason}") from e
-        if len(snapshot.dense) != manifest.chunks or len(snapshot.lexical) != manifest.chunks:
-            raise IndexCorrupt(
-                f"index version {path.name} is inconsistent: manifest says {manifest.chunks} chunks, "
-                f"dense has {len(snapshot.dense)}, lexical has {len(snapshot.lexical)}"
-            )
-        logger.info(
-            "loaded index %s: %d documents, %d chunks (%s)",
-            version,
-            len(manifest.documents),
-            manifest.chunks,
-            manifest.dense_kind,
-        )
-        return snapshot
 
     @property
     def is_empty(self) -> bool:
@@ -220,3 +171,5 @@ class Snapshot:
     def close(self) -> None:
         if self.catalog is not None:
             self.catalog.close()
+        for close in self._closers:
+            close()

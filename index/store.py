@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,10 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from core.errors import IndexBusy, InvalidVersion, VersionGone, VersionNotFound
+from index.catalog import CatalogReader
+from index.local_version import CATALOG, load_version, write_version
+from index.snapshot import Snapshot
+from index.version_store import Progress, VersionChanges, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +83,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class IndexStore:
-    """The versioned index directory of one data directory."""
+    """The versioned index directory of one data directory (a :class:`~index.version_store.VersionStore`)."""
 
     def __init__(self, root: Path, *, keep_versions: int = KEEP_VERSIONS) -> None:
         if keep_versions < 1:
@@ -88,6 +93,9 @@ class IndexStore:
         self.versions = root / "versions"
         self._pointer = root / "CURRENT"
         self._lock = FileLock(str(root / "write.lock"))
+
+    def describe(self) -> str:
+        return f"the index in {self.root}"
 
     def ensure(self) -> None:
         self.versions.mkdir(parents=True, exist_ok=True)
@@ -107,6 +115,32 @@ class IndexStore:
         except FileNotFoundError:
             return None
         return (st.st_mtime_ns, st.st_ino)
+
+    def published(self) -> list[str]:
+        return [f"v{n:06d}" for n in self._numbers()]
+
+    def stamp(self) -> tuple[int, int] | None:
+        return self.pointer_stamp()
+
+    def load(self, version: str, *, model_id: str, dim: int) -> Snapshot:
+        return load_version(self.path_of(version), version=version, model_id=model_id, dim=dim)
+
+    def open_catalog(self, version: str) -> CatalogReader:
+        path = self.kept_path(version)
+        try:
+            return CatalogReader(path / CATALOG, pool_size=1)
+        except sqlite3.Error as e:
+            self.kept_path(version)  # raises VersionGone if it was pruned meanwhile
+            raise VersionGone(f"index version {version} is no longer kept") from e
+
+    def write(self, previous: Snapshot, changes: VersionChanges, *, progress: Progress = no_progress) -> str:
+        tmp = self.new_version_dir()
+        try:
+            write_version(tmp, previous, changes, progress=progress)
+            return self.publish(tmp)
+        except BaseException:
+            self.discard(tmp)
+            raise
 
     def path_of(self, version: str) -> Path:
         return self.versions / version

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.catalog import CatalogReader, ChunkFacts
+from index.backends.base import Catalog
+from index.records import ChunkFacts
 from text.temporal import EARLIEST, TimeIntent
 
 ORDER_MARGIN = 1.5
@@ -43,7 +44,7 @@ def _matches(intent: TimeIntent, facts: ChunkFacts) -> bool | None:
     return named or (intent.has_range and any(intent.in_range(y) for y in years))
 
 
-def time_evidence(facts: Sequence[ChunkFacts], *, intent: TimeIntent, catalog: CatalogReader) -> TimeEvidence:
+def time_evidence(facts: Sequence[ChunkFacts], *, intent: TimeIntent, catalog: Catalog) -> TimeEvidence:
     """Which chunks (``facts``, one per candidate) match the years or range the question names,
     and which contradict them."""
     n = len(facts)

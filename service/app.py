@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import anyio
 from fastapi import FastAPI
@@ -34,11 +35,14 @@ context (`text[start:end]` is the passage).
 """
 
 
-def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
+def build_collection(
+    settings: Settings, *, bulk_ingest: bool = False, backend: Literal["local", "milvus"] | None = None
+) -> Collection:
     """The collection the settings describe, with its embedder (loaded lazily).
 
     ``bulk_ingest`` lets passage embedding use every core (the CLI's ``ingest`` and ``reindex``);
-    the server embeds on one core per call so that questions keep being answered.
+    the server embeds on one core per call so that questions keep being answered. ``backend``
+    overrides the configured backend (``marja migrate``).
     """
     return Collection(
         settings.data_dir,
@@ -49,6 +53,7 @@ def build_collection(settings: Settings, *, bulk_ingest: bool = False) -> Collec
         answer_threshold=settings.answer_threshold,
         lock_timeout=settings.lock_timeout_s,
         keep_versions=settings.keep_versions,
+        backend=settings.backend_config(backend),
     )
 
 

@@ -1,4 +1,4 @@
-"""The ``marja`` command: ingest, watch, serve, ask, eval, ls, rm, reindex, feedback."""
+"""The ``marja`` command: ingest, watch, serve, ask, eval, ls, rm, reindex, migrate, feedback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -26,8 +26,8 @@ from core.limits import (
     MIN_YEAR,
 )
 from index.builder import IngestReport
-from index.catalog import Filters
 from index.collection import Collection
+from index.records import Filters
 from ingest.folders import scan
 from service import presenter
 from service.logs import configure_logging
@@ -83,12 +83,15 @@ class _Bar:
             bar.close()
 
 
-def _collection(settings: Settings, *, bulk_ingest: bool = False) -> Collection:
-    """The collection; for an ingest, its model is built (once) and loaded before any file is
-    read, so a first ingest also prepares what ``marja serve`` will load."""
+def _collection(
+    settings: Settings, *, bulk_ingest: bool = False, backend: Literal["local", "milvus"] | None = None
+) -> Collection:
+    """The collection (on ``backend`` if given, else the configured one); for an ingest, its model
+    is built (once) and loaded before any file is read, so a first ingest also prepares what
+    ``marja serve`` will load."""
     from service.app import build_collection
 
-    collection = build_collection(settings, bulk_ingest=bulk_ingest)
+    collection = build_collection(settings, bulk_ingest=bulk_ingest, backend=backend)
     if bulk_ingest:
         collection.embedder.warm_up()
     return collection
@@ -166,6 +169,11 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def _empty_index(settings: Settings) -> str:
     """What to say when the index in use holds nothing: where it was looked for, and how to fill it
     or find the one that has documents."""
+    if settings.backend == "milvus":
+        from index.milvus.client import shown_uri
+
+        store = f"the index {settings.milvus_collection!r} in Milvus at {shown_uri(settings.milvus_uri)}"
+        return presenter.empty_index_text(settings.data_dir, store=store)
     return presenter.empty_index_text(
         settings.data_dir, elsewhere=[d for d in _NEARBY_DATA_DIRS if _holds_an_index(d, settings.data_dir)]
     )
@@ -203,6 +211,35 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(presenter.report_text(report))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from index.backends.factory import create_store
+
+    settings = _settings(args)
+    target: Literal["local", "milvus"] = args.to
+    source: Literal["local", "milvus"] = "milvus" if target == "local" else "local"
+    if not settings.milvus_uri:
+        print(
+            f"marja: migrating {'to' if target == 'milvus' else 'from'} Milvus needs MARJA_MILVUS_URI",
+            file=sys.stderr,
+        )
+        return 2
+    store = create_store(
+        settings.backend_config(source), data_dir=settings.data_dir, keep_versions=settings.keep_versions
+    )
+    bar = _Bar()
+    try:
+        migration = _collection(settings, backend=target).migrate_from(store, progress=bar)
+    finally:
+        bar.close()
+    print(presenter.migration_text(migration))
+    if settings.backend != target:
+        print(
+            f"set MARJA_BACKEND={target} on every server (and restart them one at a time) to serve it",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -511,6 +548,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", parents=[common], help="re-embed every document (after a model change)")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser(
+        "migrate",
+        parents=[common],
+        help="copy the index to another backend (vectors and all, nothing re-embedded)",
+        description="Copy the current index version from the data directory's local files into Milvus "
+        "(--to milvus: MARJA_MILVUS_URI, MARJA_MILVUS_COLLECTION) or back (--to local), as the target's "
+        "next version. The source is not changed and keeps serving.",
+    )
+    p.add_argument(
+        "--to", required=True, choices=["milvus", "local"], help="the backend to copy the index into"
+    )
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("feedback", parents=[common], help="readers' thumbs up/down from the widget")
     feedback_sub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")

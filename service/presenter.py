@@ -11,8 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index.builder import IngestReport
-from index.catalog import DocumentInfo
-from index.collection import Answer, Preview
+from index.collection import Answer, Migration, Preview
+from index.records import DocumentInfo
 from index.search import Hit
 from service.feedback_export import Export
 from service.feedback_store import StoredFeedback
@@ -116,9 +116,14 @@ def answer_text(response: AskResponse) -> str:
     return "\n".join(blocks)
 
 
-def empty_index_text(data_dir: Path, *, elsewhere: Sequence[Path] = ()) -> str:
+def empty_index_text(data_dir: Path, *, elsewhere: Sequence[Path] = (), store: str | None = None) -> str:
     """What the CLI says when the index it reads holds no documents: where it looked, how to fill
-    it, and where an index was found instead."""
+    it, and where an index was found instead. ``store`` names an index outside the data directory
+    (Milvus), which no other data directory would change."""
+    if store is not None:
+        return (
+            f"{store} holds no documents. Add some with `marja ingest FOLDER` (e.g. `marja ingest corpus/`)"
+        )
     text = (
         f"the index in {data_dir} holds no documents. Add some with `marja ingest FOLDER` "
         "(e.g. `marja ingest corpus/`), or point marja at another data directory with "
@@ -149,6 +154,15 @@ def report_text(report: IngestReport) -> str:
     return (
         f"{_counts(report)}; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused; "
         f"{report.chunks_total} chunks in index {report.version or '(empty)'} ({report.seconds:.1f} s)"
+    )
+
+
+def migration_text(migration: Migration) -> str:
+    """What ``marja migrate`` copied, in one line."""
+    return (
+        f"copied {migration.source} ({migration.source_version}: {migration.documents} documents, "
+        f"{migration.chunks} chunks) to {migration.target} as {migration.version}, nothing re-embedded "
+        f"({migration.seconds:.1f} s)"
     )
 
 

@@ -9,9 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.backends.factory import COLLECTION_PREFIX, DEFAULT_PREFIX, BackendConfig
 from index.confidence import ANSWER_THRESHOLD
 from index.store import KEEP_VERSIONS
 
@@ -26,6 +27,7 @@ def _default_data_dir() -> Path:
 CommaList = Annotated[list[str], NoDecode]
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]{1,253}(?::\d{1,5})?|https?://\[[0-9a-f:]{2,39}\](?::\d{1,5})?")
+_MILVUS_SERVER = re.compile(r"(https?|tcp|grpc)://[^\s/]+(:\d{1,5})?/?$")
 MIN_KEY_LENGTH = 16
 _PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "secret", "password", "test", "admin", "apikey"})
 
@@ -165,6 +167,23 @@ class Settings(BaseSettings):
         description="Index versions kept on disk (each a full copy of the index); a citation's "
         "text can be read back with GET /documents/{id}?version= while its version is kept.",
     )
+    backend: Literal["local", "milvus"] = Field(
+        default="local",
+        description="Where the index lives: 'local' (files in the data directory, one machine) or "
+        "'milvus' (collections of the Milvus at milvus_uri, shared by every server that points at it).",
+    )
+    milvus_uri: str = Field(
+        default="",
+        description="The Milvus of the milvus backend: http://host:19530 (a server or cluster) or a "
+        "file path ending in .db (milvus-lite, inside one process: for tests and trials).",
+    )
+    milvus_token: SecretStr = Field(
+        default=SecretStr(""), description="'user:password' or an API key for Milvus; empty for none."
+    )
+    milvus_collection: str = Field(
+        default=DEFAULT_PREFIX,
+        description="Prefix of the index's Milvus collections; the alias so named is the current version.",
+    )
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = Field(
         default="INFO", description="Least severe log lines written: DEBUG, INFO, WARNING, ERROR or CRITICAL."
     )
@@ -190,6 +209,40 @@ class Settings(BaseSettings):
                     f"not an address or network: {entry!r} (e.g. 10.0.0.5 or 10.0.0.0/24)"
                 ) from None
         return entries
+
+    @field_validator("milvus_collection")
+    @classmethod
+    def _collection_prefix(cls, value: str) -> str:
+        if not COLLECTION_PREFIX.fullmatch(value):
+            raise ValueError(
+                "1-64 letters, digits or '_', not starting with a digit (Milvus collection names)"
+            )
+        return value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _milvus_uri(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (_MILVUS_SERVER.match(value) or value.endswith(".db")):
+            raise ValueError(
+                "expected http(s)://host:port (a Milvus server) or a milvus-lite file ending in .db"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _milvus_needs_uri(self) -> Settings:
+        if self.backend == "milvus" and not self.milvus_uri:
+            raise ValueError("MARJA_BACKEND=milvus needs MARJA_MILVUS_URI (http://host:19530 or a .db file)")
+        return self
+
+    def backend_config(self, backend: Literal["local", "milvus"] | None = None) -> BackendConfig:
+        """The backend these settings name (or ``backend``, with these settings' Milvus)."""
+        return BackendConfig(
+            kind=backend or self.backend,
+            milvus_uri=self.milvus_uri,
+            milvus_token=self.milvus_token.get_secret_value(),
+            milvus_prefix=self.milvus_collection,
+        )
 
     @field_validator("rate_limit", "widget_rate_limit")
     @classmethod

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.document import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH
 from core.errors import InvalidQuestionSet
 from core.limits import LANG_CODE_PATTERN, MAX_KIND_CHARS, MAX_QUESTION_CHARS, MAX_YEAR, MIN_YEAR
-from index.catalog import Filters
 from index.evaluation.rules import HitRule, fold
+from index.records import Filters
 from text.cleaning import strip_controls
 
 MAX_FILE_BYTES = 16 * 1024 * 1024

@@ -8,7 +8,7 @@ import time
 from anyio import to_thread
 from fastapi import APIRouter, Request
 
-from index.catalog import Filters
+from index.records import Filters
 from service import presenter
 from service.deps import CollectionDep, ReadAccess
 from service.metrics import Metrics

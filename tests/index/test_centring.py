@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from core.document import Document
-from index.catalog import Filters
+from index.backends.base import Scope
 from index.centring import MEANS, MIN_CHUNKS, SHRINK, CentredQuery, LanguageMeans
 from index.collection import Collection
+from index.records import Filters
 from index.search import Query, gather
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder, LanguageBiasedEmbedder
 from text.analyzer import analyze
 
@@ -78,10 +80,9 @@ ARABIC = [
 
 
 def test_means_are_stored_in_the_version_and_loaded_back(tmp_path: Path) -> None:
-    collection = Collection(tmp_path / "data", FakeEmbedder())
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
     collection.ingest(ENGLISH + ARABIC)
     snapshot = collection.snapshot()
-    assert snapshot.path is not None and (snapshot.path / MEANS).exists()
     assert snapshot.manifest.languages == {"ar": 3, "en": 4}
     ids = snapshot.dense.all_ids()
     expected = LanguageMeans.of(snapshot.dense.vectors(ids), snapshot.lexical.langs_of(ids).tolist(), dim=64)
@@ -93,21 +94,31 @@ def test_means_are_stored_in_the_version_and_loaded_back(tmp_path: Path) -> None
     expected = LanguageMeans.of(snapshot.dense.vectors(ids), snapshot.lexical.langs_of(ids).tolist(), dim=64)
     assert snapshot.means.counts.tolist() == [2, 4] and not snapshot.means.multilingual
     np.testing.assert_allclose(snapshot.means.sums, expected.sums, rtol=1e-5, atol=1e-5)
-    # A version written before the means existed gets them computed when it is loaded.
-    assert snapshot.path is not None
-    (snapshot.path / MEANS).unlink()
-    reloaded = Collection(tmp_path / "data", FakeEmbedder()).snapshot()
+    # Loaded again (another process), they are the stored ones.
+    reloaded = open_collection(tmp_path / "data", FakeEmbedder()).snapshot()
+    np.testing.assert_array_equal(reloaded.means.sums, snapshot.means.sums)
+
+
+@pytest.mark.local_files
+def test_a_version_written_before_the_means_gets_them_computed(tmp_path: Path) -> None:
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
+    collection.ingest(ENGLISH + ARABIC)
+    snapshot = collection.snapshot()
+    assert snapshot.files is not None and (snapshot.files.path / MEANS).exists()
+    expected = snapshot.means
+    (snapshot.files.path / MEANS).unlink()
+    reloaded = open_collection(tmp_path / "data", FakeEmbedder()).snapshot()
     np.testing.assert_allclose(reloaded.means.sums, expected.sums, rtol=1e-5, atol=1e-5)
     # ...once: they are saved into the version, and the next load reads them.
-    assert (snapshot.path / MEANS).exists()
-    again = LanguageMeans.load(snapshot.path, dim=64)
+    assert (snapshot.files.path / MEANS).exists()
+    again = LanguageMeans.load(snapshot.files.path, dim=64)
     assert again is not None
     np.testing.assert_allclose(again.sums, expected.sums, rtol=1e-5, atol=1e-5)
 
 
 def test_the_answer_in_the_other_language_comes_first(tmp_path: Path) -> None:
     embedder = LanguageBiasedEmbedder()
-    collection = Collection(tmp_path / "data", embedder)
+    collection = open_collection(tmp_path / "data", embedder)
     collection.ingest(ENGLISH + ARABIC)
     question = "Did IGAD and ASEAN meet about mediation?"
     snapshot = collection.snapshot()
@@ -133,15 +144,20 @@ def _old_scores(collection: Collection, question: str) -> dict[str, float]:
     assert snapshot.catalog is not None
     q = collection.query_vector(question)
     terms = analyze(question)
-    bm25 = snapshot.lexical.scores(terms)
     best = snapshot.lexical.max_score(terms)
     out = {}
     ids = snapshot.dense.all_ids()
+    bm25 = dict(
+        zip(
+            ids.tolist(), snapshot.lexical.search(terms, 1, scope=Scope()).score_of(ids).tolist(), strict=True
+        )
+    )
+    sentence_vectors = snapshot.sentences.subset(ids)
     for cid, stored in snapshot.catalog.chunks(ids).items():
         d = float(snapshot.dense.vectors(np.array([cid]))[0] @ q)
-        sentences = snapshot.sentences.of(cid)
+        sentences = sentence_vectors.of(cid)
         s = float((sentences @ q).max()) if sentences is not None else d
-        lexical = float(bm25[snapshot.lexical.rows_of(np.array([cid]))[0]]) / best if best > 0 else 0.0
+        lexical = bm25[cid] / best if best > 0 else 0.0
         key = f"{stored.chunk.doc_id}#{stored.chunk.ordinal}"
         out[key] = max(out.get(key, -9.0), (d + s) / 2 + 0.12 * lexical)
     return out
@@ -162,7 +178,7 @@ def test_a_one_language_collection_ranks_exactly_as_before(
     english = [d for d in corpus_documents if d.lang == "en"]
     # A single Arabic chunk does not make the collection multilingual.
     stray = doc("note-ar", "ملاحظة قصيرة.", "ar")
-    collection = Collection(tmp_path / "data", LanguageBiasedEmbedder())
+    collection = open_collection(tmp_path / "data", LanguageBiasedEmbedder())
     collection.ingest([*english, stray])
     assert not collection.snapshot().means.multilingual
     assert collection.prepare(question).language == "en"  # the formula below is the same-language one

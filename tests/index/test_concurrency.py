@@ -16,6 +16,7 @@ import pytest
 
 from core.document import Document
 from index.collection import Collection
+from tests.conftest import backend_under_test, open_collection, unpublished
 from tests.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def test_queries_during_ingests_never_fail_or_come_back_empty(corpus_collection:
 
     def ask_forever() -> None:
         nonlocal empty, answered
-        reader = Collection(corpus_collection.data_dir, FakeEmbedder())  # like another process
+        reader = open_collection(corpus_collection.data_dir, FakeEmbedder())  # like another process
         while not stop.is_set():
             for c in (corpus_collection, reader):
                 try:
@@ -72,6 +73,7 @@ _WRITER = textwrap.dedent(
     from pathlib import Path
     from index.collection import Collection
     from core.document import Document
+    from service.settings import Settings
     from tests.fakes import FakeEmbedder
 
     class SlowEmbedder(FakeEmbedder):
@@ -86,20 +88,27 @@ _WRITER = textwrap.dedent(
     docs = [Document(doc_id=f"{prefix}-{i}", title=f"{prefix} {i}",
                      text=f"- {prefix} item {i} about mediation.\\n- more {i}.", lang="en")
             for i in range(count)]
-    report = Collection(data, SlowEmbedder()).ingest(docs, progress=progress)
+    collection = Collection(data, SlowEmbedder(), backend=Settings().backend_config())
+    report = collection.ingest(docs, progress=progress)
     print(json.dumps({"version": report.version, "start": events[0][1], "end": events[-1][1]}))
     """
 )
 
 
-def _writer(data: Path, prefix: str, sleep: float, count: int) -> subprocess.Popen[str]:
+def _writer(
+    data: Path, prefix: str, sleep: float, count: int, *, index: str | None = None
+) -> subprocess.Popen[str]:
+    """An ingest in another process, on the backend under test (``index``: another index)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if index is not None:
+        env["MARJA_MILVUS_COLLECTION"] = backend_under_test(index).milvus_prefix
     return subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(data), prefix, str(sleep), str(count)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=env,
     )
 
 
@@ -125,7 +134,7 @@ def test_kill_9_in_the_middle_of_an_ingest_leaves_old_or_new(
     data = corpus_collection.data_dir
     old_ids = {d.doc_id for d in corpus_collection.documents()}
     # Time a full run first, then kill a second run part-way through.
-    probe = _writer(data.parent / "probe", "probe", 0.0, 400)
+    probe = _writer(data.parent / "probe", "probe", 0.0, 400, index="probe")
     t0 = time.perf_counter()
     probe.communicate(timeout=300)
     duration = time.perf_counter() - t0
@@ -135,7 +144,7 @@ def test_kill_9_in_the_middle_of_an_ingest_leaves_old_or_new(
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
 
-    after = Collection(data, FakeEmbedder())
+    after = open_collection(data, FakeEmbedder())
     ids = {d.doc_id for d in after.documents()}
     new_ids = old_ids | {f"kill-{i}" for i in range(400)}
     assert ids in (old_ids, new_ids), "a mix of old and new"
@@ -144,4 +153,4 @@ def test_kill_9_in_the_middle_of_an_ingest_leaves_old_or_new(
     assert after.ask("Djibouti").hits
     # The next writer cleans up and works.
     after.ingest([doc(1, "later")])
-    assert not list(after.store.versions.glob(".tmp-*"))
+    assert not unpublished(after)

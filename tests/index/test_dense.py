@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index.dense import HNSW_EF_CONSTRUCTION, SELECTORS_KEPT, DenseIndex, ef_search_for
+from index.backends.faiss_dense import HNSW_EF_CONSTRUCTION, SELECTORS_KEPT, DenseIndex, ef_search_for
 
 
 def unit_rows(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:

@@ -8,6 +8,7 @@ import pytest
 
 from core.document import Document
 from index.collection import Collection
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 
 TWO = "The workshop was held in Nairobi. The budget of the workshop was never published."
@@ -25,7 +26,7 @@ ONE = "A single sentence about ceasefire mediation in the region."
 
 @pytest.fixture
 def collection(tmp_path: Path) -> Collection:
-    c = Collection(tmp_path / "data", FakeEmbedder())
+    c = open_collection(tmp_path / "data", FakeEmbedder())
     c.ingest(
         [
             Document(doc_id=name, title=name, text=text, lang="en")

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import LexicalIndex
+from index.backends.bm25s_lexical import LexicalIndex
 from text.analyzer import analyze
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from core.document import Document
-from index.catalog import Filters
 from index.collection import Collection
+from index.local_version import CATALOG
+from index.records import Filters
 from index.search import search
-from index.snapshot import CATALOG
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 
 SUMMARIES = [
@@ -35,7 +36,7 @@ DOHA = Document(
 
 @pytest.fixture
 def meetings(tmp_path: Path) -> Collection:
-    collection = Collection(tmp_path / "data", FakeEmbedder())
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
     collection.ingest([*SUMMARIES, DOHA])
     return collection
 
@@ -59,10 +60,11 @@ def test_an_ordinal_nothing_mentions_contradicts_every_passage(meetings: Collect
     assert all(h.mismatch for h in answer.hits) and not answer.answered
 
 
+@pytest.mark.local_files
 def test_a_catalog_from_before_ordinals_loads_and_gains_them(meetings: Collection) -> None:
     snapshot = meetings.snapshot()
-    assert snapshot.path is not None
-    db = sqlite3.connect(snapshot.path / CATALOG)  # make it look like a catalog written before ordinals
+    assert snapshot.files is not None
+    db = sqlite3.connect(snapshot.files.path / CATALOG)  # make it look like a catalog written before ordinals
     db.execute("ALTER TABLE chunks DROP COLUMN ordinals")
     db.execute("DROP TABLE chunk_ordinals")
     db.execute("DROP INDEX documents_year")

@@ -15,9 +15,7 @@ import pytest
 
 import text.analyzer as analyzer
 import text.language as language
-from index.catalog import CatalogReader
 from index.collection import QUESTION_LANGUAGE_SAMPLE, Collection
-from index.lexical import LexicalIndex
 from index.search import MAX_FOLLOW_UP_CHARS, MAX_QUERY_YEARS
 from text.analyzer import MAX_QUERY_TERMS, MAX_QUERY_TOKENS
 
@@ -38,8 +36,10 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
     counted = Work()
     term = analyzer._term
     detect = language.detect_langs
-    search, max_score = LexicalIndex.search, LexicalIndex.max_score
-    mentions_year = CatalogReader.mentions_year
+    snapshot = corpus_collection.snapshot()
+    lexical, catalog = type(snapshot.lexical), type(snapshot.catalog)  # whichever backend serves it
+    search, max_score, knows_any = lexical.search, lexical.max_score, lexical.knows_any
+    mentions_year = catalog.mentions_year
     embed = corpus_collection.embedder.embed_queries
 
     def counting_term(token: str) -> str | None:
@@ -58,6 +58,10 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
         counted.lexical_terms.append(len(terms))
         return max_score(self, terms, **kwargs)
 
+    def counting_knows_any(self, terms):  # type: ignore[no-untyped-def]
+        counted.lexical_terms.append(len(terms))
+        return knows_any(self, terms)
+
     def counting_mentions_year(self, years):  # type: ignore[no-untyped-def]
         years = list(years)
         counted.years_looked_up.append(len(years))
@@ -69,9 +73,10 @@ def work(corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch) -> Iter
 
     monkeypatch.setattr(analyzer, "_term", counting_term)
     monkeypatch.setattr(language, "detect_langs", counting_detect)
-    monkeypatch.setattr(LexicalIndex, "search", counting_search)
-    monkeypatch.setattr(LexicalIndex, "max_score", counting_max_score)
-    monkeypatch.setattr(CatalogReader, "mentions_year", counting_mentions_year)
+    monkeypatch.setattr(lexical, "search", counting_search)
+    monkeypatch.setattr(lexical, "max_score", counting_max_score)
+    monkeypatch.setattr(lexical, "knows_any", counting_knows_any)
+    monkeypatch.setattr(catalog, "mentions_year", counting_mentions_year)
     monkeypatch.setattr(corpus_collection.embedder, "embed_queries", counting_embed)
     language.detect_language.cache_clear()
     yield counted

@@ -8,6 +8,7 @@ import pytest
 
 from core.document import Document
 from index.collection import Collection
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 from text.years import document_year
 
@@ -25,7 +26,7 @@ def meeting(year: int, place: str, *, dated: bool = True, lang: str = "en") -> D
 
 @pytest.fixture
 def meetings(tmp_path: Path) -> Collection:
-    collection = Collection(tmp_path / "data", FakeEmbedder())
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
     collection.ingest(
         [
             meeting(2017, "Djibouti"),
@@ -79,7 +80,7 @@ def test_a_named_year_finds_its_document_and_contradicts_others(meetings: Collec
 def test_document_year_comes_from_metadata(meetings: Collection) -> None:
     catalog = meetings.snapshot().catalog
     assert catalog is not None
-    facts = catalog.facts_of(meetings.snapshot().dense.all_ids())
+    facts = catalog.facts_of(meetings.snapshot().dense.all_ids().tolist())
     by_year = {t.document_year for t in facts.values()}
     assert by_year == {2017, 2019, 2021, None}
     assert (

@@ -8,8 +8,8 @@ import pytest
 
 from core.document import Document
 from core.errors import DocumentNotFound, InvalidVersion, VersionGone, VersionNotFound
-from index.collection import Collection
 from index.store import check_version_name
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 
 
@@ -18,7 +18,7 @@ def note(text: str, doc_id: str = "note") -> Document:
 
 
 def test_a_citation_can_be_checked_after_its_document_changed(tmp_path: Path) -> None:
-    collection = Collection(tmp_path / "data", FakeEmbedder(), keep_versions=3)
+    collection = open_collection(tmp_path / "data", FakeEmbedder(), keep_versions=3)
     collection.ingest([note("- In 2017 the meeting was held in Djibouti.\n- IGAD hosted it.")])
     answer = collection.ask("Where was the 2017 meeting held?", top_k=1)
     cited = answer.hits[0].stored.chunk
@@ -38,7 +38,7 @@ def test_a_citation_can_be_checked_after_its_document_changed(tmp_path: Path) ->
 
 
 def test_unknown_versions_and_documents(tmp_path: Path) -> None:
-    collection = Collection(tmp_path / "data", FakeEmbedder())
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
     with pytest.raises(VersionNotFound):
         collection.document_at("note", "v000001")  # nothing published yet
     collection.ingest([note("first")])
@@ -58,7 +58,7 @@ def test_unknown_versions_and_documents(tmp_path: Path) -> None:
 def test_version_names_are_validated(name: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidVersion):
         check_version_name(name)
-    collection = Collection(tmp_path / "data", FakeEmbedder())
+    collection = open_collection(tmp_path / "data", FakeEmbedder())
     collection.ingest([note("text")])
     with pytest.raises(InvalidVersion):
         collection.document_at("note", name)
@@ -66,4 +66,4 @@ def test_version_names_are_validated(name: str, tmp_path: Path) -> None:
 
 def test_keep_versions_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        Collection(tmp_path / "data", FakeEmbedder(), keep_versions=0)
+        open_collection(tmp_path / "data", FakeEmbedder(), keep_versions=0)

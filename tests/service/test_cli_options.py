@@ -69,6 +69,7 @@ def test_common_options_work_before_and_after_the_command(argv: list[str]) -> No
 
 
 @pytest.mark.model
+@pytest.mark.local_files
 def test_an_empty_index_is_named_with_how_to_fill_it(
     _default_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -98,3 +99,15 @@ def test_an_empty_index_is_named_with_how_to_fill_it(
     assert (
         capsys.readouterr().out.strip() == "No passage answers this question: no passage matches the filters."
     )
+
+
+def test_an_empty_milvus_index_is_named(
+    milvus_uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARJA_BACKEND", "milvus")
+    monkeypatch.setenv("MARJA_MILVUS_URI", milvus_uri)
+    monkeypatch.setenv("MARJA_MILVUS_COLLECTION", "nothing_here")
+    assert main(["ask", "Where was the 2018 workshop?"]) == 1
+    err = capsys.readouterr().err
+    assert f"the index 'nothing_here' in Milvus at {milvus_uri} holds no documents" in err, err
+    assert "--data-dir" not in err

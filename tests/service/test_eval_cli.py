@@ -58,6 +58,7 @@ def test_thresholds_set_the_exit_code(
     assert "not measured" in capsys.readouterr().out
 
 
+@pytest.mark.local_files
 def test_compare_shows_what_another_index_lost(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

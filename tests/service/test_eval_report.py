@@ -13,6 +13,7 @@ from index.evaluation.run import evaluate
 from service.eval_html import eval_html
 from service.eval_presenter import eval_report, eval_text
 from service.eval_schemas import EvalReport
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 
 HOSTILE = '<script>alert("x")</script><img src="https://evil.example/p.png" onerror="steal()">'
@@ -29,7 +30,7 @@ QUESTIONS = [
 
 
 def collection_of(path: Path, texts: dict[str, str]) -> Collection:
-    collection = Collection(path, FakeEmbedder())
+    collection = open_collection(path, FakeEmbedder(), index=path.name)
     collection.ingest(
         [Document(doc_id=d, title=d.title() + " " + HOSTILE, text=t, lang="en") for d, t in texts.items()]
     )

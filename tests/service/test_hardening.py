@@ -10,9 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from index.collection import Collection
-from index.lexical import LexicalIndex
 from service.settings import Settings
-from tests.conftest import API_KEY, make_client
+from tests.conftest import API_KEY, fail_index_writes, make_client
 
 AUTH = {"X-API-Key": API_KEY}
 
@@ -97,12 +96,9 @@ def test_bad_rate_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_storage_failure_is_clear_and_the_old_index_keeps_serving(
     corpus_collection: Collection, monkeypatch: pytest.MonkeyPatch, code: int, status: int
 ) -> None:
-    def fail(*args: object, **kwargs: object) -> LexicalIndex:
-        raise OSError(code, "simulated")
-
     with make_client(corpus_collection, api_keys=[API_KEY]) as c:
         before = c.get("/documents").json()
-        monkeypatch.setattr(LexicalIndex, "build", fail)
+        fail_index_writes(monkeypatch, OSError(code, "simulated"))
         r = c.post("/documents", json={"title": "t", "text": "new text about Zanzibar"}, headers=AUTH)
         assert r.status_code == status
         assert "cannot write the index" in r.json()["detail"] and "previous version" in r.json()["detail"]

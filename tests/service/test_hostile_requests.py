@@ -12,13 +12,13 @@ import pytest
 
 import ingest.loaders as loaders
 from core.document import Document
+from index.backends.factory import create_store
 from index.collection import Collection
-from index.store import IndexStore
 from ingest.loaders.base import LoadedText
 from service.credentials import RateBucket, rate_bucket
 from service.limits import RateLimiter
 from service.settings import Settings
-from tests.conftest import API_KEY, make_client
+from tests.conftest import API_KEY, make_client, unpublished
 from tests.ingest.test_front_matter import ALIAS_BOMB
 
 AUTH = {"X-API-Key": API_KEY}
@@ -182,7 +182,7 @@ def test_deeply_nested_front_matter_is_a_422_not_a_500(corpus_collection: Collec
 
 def test_a_busy_index_answer_shows_no_server_path(corpus_collection: Collection) -> None:
     corpus_collection.lock_timeout = 0.2
-    holder = IndexStore(corpus_collection.data_dir / "index")
+    holder = create_store(corpus_collection.backend, data_dir=corpus_collection.data_dir, keep_versions=5)
     with make_client(corpus_collection, api_keys=[API_KEY]) as c, holder.write_lock(timeout=5):
         r = c.post(
             "/documents", json={"title": "Busy", "text": "Sent while another ingest runs."}, headers=AUTH
@@ -332,4 +332,4 @@ def test_cancelled_builds_publish_nothing(collection: Collection) -> None:
     with pytest.raises(IngestCancelled):
         collection.add(doc, progress=cancel)
     assert collection.documents() == [] and collection.store.current() is None
-    assert not list((collection.data_dir / "index" / "versions").glob(".tmp-*"))
+    assert not unpublished(collection)

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from harness.live import LiveServer, marja_serve
+from index.embedders.base import Embedder
+from tests.conftest import on_backend_under_test
 
 pytestmark = pytest.mark.model
 
@@ -21,16 +23,17 @@ KEY = "live-limits-key-0123456789"
 QUESTION = {"question": "Where was the 2017 meeting held?", "top_k": 1}
 
 
-def _copy(index: Path, tmp_path: Path, name: str) -> Path:
+def _copy(index: Path, tmp_path: Path, name: str, embedder: Embedder) -> Path:
     data = tmp_path / name
     shutil.copytree(index, data)
+    on_backend_under_test(data, embedder)
     return data
 
 
 @pytest.fixture
-def server(_default_index: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def server(_default_index: Path, tmp_path: Path, default_embedder: Embedder) -> Iterator[LiveServer]:
     """Rate limit 1/minute on /ask, JSON logs, writes enabled."""
-    data = _copy(_default_index, tmp_path, "live")
+    data = _copy(_default_index, tmp_path, "live", default_embedder)
     env = {"MARJA_API_KEYS": KEY, "MARJA_RATE_LIMIT": "1/minute", "MARJA_LOG_FORMAT": "json"}
     s = LiveServer(data, tmp_path / "serve.log", env=env).start()
     yield s
@@ -72,9 +75,9 @@ def test_x_forwarded_for_is_not_trusted_by_default(server: LiveServer) -> None:
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
-    _default_index: Path, tmp_path: Path
+    _default_index: Path, tmp_path: Path, default_embedder: Embedder
 ) -> None:
-    data = _copy(_default_index, tmp_path, "proxied")
+    data = _copy(_default_index, tmp_path, "proxied", default_embedder)
     command = lambda port: [*marja_serve(port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]  # noqa: E731
     with LiveServer(
         data, tmp_path / "proxied.log", env={"MARJA_RATE_LIMIT": "1/minute"}, command=command

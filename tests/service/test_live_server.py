@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from harness.live import LiveServer
-from index.collection import Collection
 from index.embedders.base import Embedder
+from tests.conftest import on_backend_under_test, open_collection
 
 pytestmark = pytest.mark.model
 
@@ -26,9 +26,10 @@ def start(data: Path) -> LiveServer:
 
 
 @pytest.fixture
-def server(_default_index: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def server(_default_index: Path, tmp_path: Path, default_embedder: Embedder) -> Iterator[LiveServer]:
     data = tmp_path / "live"
     shutil.copytree(_default_index, data)
+    on_backend_under_test(data, default_embedder)
     s = start(data)
     yield s
     s.kill()
@@ -39,7 +40,7 @@ def test_a_201_survives_kill_9(server: LiveServer, default_embedder: Embedder) -
     r = httpx.post(server.url + "/documents", json=doc, headers={"X-API-Key": KEY}, timeout=60)
     assert r.status_code == 201, r.text
     server.kill()  # right after the 201
-    after = Collection(server.data_dir, default_embedder)
+    after = open_collection(server.data_dir, default_embedder)
     assert "amman-meeting" in {d.doc_id for d in after.documents()}
     assert (
         after.ask("Where was the eighth meeting held?", top_k=1).hits[0].stored.chunk.doc_id

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.collection import Collection
 from service.app import build_collection
 from service.settings import Settings
-from tests.conftest import API_KEY, make_client
+from tests.conftest import API_KEY, make_client, open_collection
 from tests.fakes import FakeEmbedder
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -20,7 +19,7 @@ ORIGINAL = "- In 2017 the fifth meeting was held in Djibouti.\n- IGAD hosted it.
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    collection = Collection(tmp_path / "data", FakeEmbedder(), keep_versions=2)
+    collection = open_collection(tmp_path / "data", FakeEmbedder(), keep_versions=2)
     with make_client(collection, api_keys=[API_KEY]) as c:
         yield c
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from harness.live import LiveServer
-from index.collection import Collection
 from index.embedders.base import Embedder
+from tests.conftest import on_backend_under_test, open_collection
 
 pytestmark = pytest.mark.model
 
@@ -49,9 +49,10 @@ class Server(LiveServer):
 
 
 @pytest.fixture
-def data(_default_index: Path, tmp_path: Path) -> Path:
+def data(_default_index: Path, tmp_path: Path, default_embedder: Embedder) -> Path:
     target = tmp_path / "live"
     shutil.copytree(_default_index, target)
+    on_backend_under_test(target, default_embedder)
     return target
 
 
@@ -74,7 +75,7 @@ def _assert_index_whole(data: Path, log: Path, embedder: Embedder, *, version: s
         assert r.status_code == 200 and r.json()["passages"], r.text
     finally:
         restarted.kill()
-    collection = Collection(data, embedder)
+    collection = open_collection(data, embedder)
     assert collection.snapshot().version == version
     assert len(collection.documents()) == documents
 
@@ -169,7 +170,7 @@ def test_sigterm_during_an_ingest_never_breaks_the_index(server: Server, default
     server.wait()
     assert answered_at[0] > sent, "the ingest was over before SIGTERM"
 
-    collection = Collection(server.data, default_embedder)
+    collection = open_collection(server.data, default_embedder)
     version = collection.snapshot().version
     ids = {d.doc_id for d in collection.documents()}
     if result == 201:  # finished inside the grace period: published and durable

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidQuestionSet
-from index.catalog import Filters
 from index.evaluation import questions as qs
 from index.evaluation.questions import parse_question_set, read_question_set
 from index.evaluation.rules import HitRule
+from index.records import Filters
 
 ROWS = [
     {"id": "q1", "question": "Where was the 2017 meeting?", "year": 2017, "lang": "en"},

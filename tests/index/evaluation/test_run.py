@@ -13,6 +13,7 @@ from core.errors import EmptyIndex, InvalidQuery
 from index.collection import Collection
 from index.evaluation.questions import parse_question_set
 from index.evaluation.run import compare, evaluate
+from tests.conftest import open_collection
 from tests.fakes import FakeEmbedder
 
 DOCS = {
@@ -30,7 +31,7 @@ QUESTIONS = [
 
 
 def collection_of(path: Path, doc_ids: list[str]) -> Collection:
-    collection = Collection(path, FakeEmbedder())
+    collection = open_collection(path, FakeEmbedder(), index=path.name)
     collection.ingest([Document(doc_id=d, title=d.title(), text=DOCS[d], lang="en") for d in doc_ids])
     return collection
 
@@ -81,7 +82,7 @@ def test_better_and_worse(tmp_path: Path) -> None:
 
 def test_empty_index_and_bad_top_k_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(EmptyIndex, match="ingest documents first"):
-        evaluate(Collection(tmp_path / "empty", FakeEmbedder()), questions())
+        evaluate(open_collection(tmp_path / "empty", FakeEmbedder()), questions())
     with pytest.raises(InvalidQuery, match="top-k"):
         evaluate(collection_of(tmp_path / "a", ["djibouti"]), questions(), top_k=0)
 

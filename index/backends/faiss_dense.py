@@ -17,12 +17,14 @@ import math
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
+
+from index.backends.base import DenseHits, Scope
+from index.backends.local_scope import LocalScopes
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +51,6 @@ def ef_search_for(n: int) -> int:
     128 gives 0.91 at 1M.
     """
     return int(min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, round(0.8 * math.sqrt(max(n, 0))))))
-
-
-@dataclass(frozen=True)
-class DenseHits:
-    ids: np.ndarray  # int64 chunk ids, best first
-    scores: np.ndarray  # float32 cosine similarities
 
 
 class DenseIndex:
@@ -208,6 +204,40 @@ class DenseIndex:
 
     def all_ids(self) -> np.ndarray:
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+
+class FaissDense:
+    """A :class:`DenseIndex` of a local version as a :class:`~index.backends.base.DenseBackend`:
+    a scope becomes the ids FAISS may return (:class:`LocalScopes`)."""
+
+    remote = False
+
+    def __init__(self, index: DenseIndex, scopes: LocalScopes) -> None:
+        self.index = index
+        self.scopes = scopes
+
+    @property
+    def kind(self) -> str:
+        return self.index.kind
+
+    @property
+    def dim(self) -> int:
+        return self.index.dim
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def search(self, query: np.ndarray, k: int, *, scope: Scope | None = None) -> DenseHits:
+        if scope is None or scope.is_everything:
+            return self.index.search(query, k)
+        allowed, cache_key = self.scopes.ids(scope)
+        return self.index.search(query, k, allowed_ids=allowed, cache_key=cache_key)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.index.vectors(ids)
+
+    def all_ids(self) -> np.ndarray:
+        return np.sort(self.index.all_ids())
 
 
 def _set_ef_search(index: Any) -> None:

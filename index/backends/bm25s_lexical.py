@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 (bm25s) over analysed terms (see :mod:`text.analyzer`)."""
+"""Lexical retrieval on the local disk: BM25 (bm25s) over analysed terms (see :mod:`text.analyzer`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+
+from index.backends.base import BM25_B, BM25_K1, LexicalHits, Scope
+from index.backends.local_scope import LocalScopes
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class LexicalIndex:
         lang_array = np.asarray(list(langs), dtype="<U8")
         if len(ids) == 0:
             return cls(None, ids, lang_array)
-        bm25 = bm25s.BM25()
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         bm25.index([t or [""] for t in terms], show_progress=False)
         return cls(bm25, ids, lang_array)
 
@@ -105,7 +108,7 @@ class LexicalIndex:
         """BM25 score of every row for ``terms`` (zeros when no term is in the vocabulary)."""
         return self.search(terms, 0).scores
 
-    def search(self, terms: Sequence[str], k: int, *, mask: np.ndarray | None = None) -> LexicalHits:
+    def search(self, terms: Sequence[str], k: int, *, mask: np.ndarray | None = None) -> RowHits:
         """BM25 of every row for ``terms``, and the ``k`` best rows that score (among ``mask``).
 
         bm25s stores each (term, row) score once, as a column per term; a row's score is the
@@ -117,10 +120,10 @@ class LexicalIndex:
         n = len(self.ids)
         empty = np.zeros(0, dtype=np.int64)
         if self._bm25 is None:
-            return LexicalHits(np.zeros(0, dtype=np.float32), empty)
+            return RowHits(np.zeros(0, dtype=np.float32), empty)
         term_ids = self._bm25.get_tokens_ids(list(terms))
         if not term_ids:
-            return LexicalHits(np.zeros(n, dtype=np.float32), empty)
+            return RowHits(np.zeros(n, dtype=np.float32), empty)
         assert self._columns is not None
         data, indices, indptr = self._columns
         scores = np.zeros(n, dtype=np.float32)
@@ -133,7 +136,7 @@ class LexicalIndex:
             np.add.at(scores, rows, values if count == 1 else values * np.float32(count))
             columns.append(rows)
         if k <= 0:
-            return LexicalHits(scores, empty)
+            return RowHits(scores, empty)
         # The rows of the shortest column are candidates too: the k-th best of them bounds the
         # k-th best overall from below, so only rows that reach it need ranking.
         floor = _kth_best(scores, min(columns, key=len), k, mask)
@@ -150,7 +153,7 @@ class LexicalIndex:
                 candidates = candidates[mask[candidates]]
             if len(columns) > 1:
                 candidates = np.unique(candidates)  # a row in several columns appears once
-        return LexicalHits(scores, _best(scores, candidates, k, None))
+        return RowHits(scores, _best(scores, candidates, k, None))
 
     def language_mask(self, lang: str) -> np.ndarray:
         """Which rows are in ``lang`` (a boolean array, computed once per language)."""
@@ -184,8 +187,42 @@ class LexicalIndex:
         return mask
 
 
+class Bm25sLexical:
+    """A :class:`LexicalIndex` of a local version as a :class:`~index.backends.base.LexicalBackend`:
+    a scope becomes the rows it may propose (:class:`LocalScopes`)."""
+
+    def __init__(self, index: LexicalIndex, scopes: LocalScopes) -> None:
+        self.index = index
+        self.scopes = scopes
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def search(self, terms: Sequence[str], k: int, *, scope: Scope) -> LexicalHits:
+        index = self.index
+        hits = index.search(terms, k, mask=self.scopes.row_mask(scope))
+        scores = hits.scores
+
+        def score_of(ids: np.ndarray) -> np.ndarray:
+            if len(scores) == 0:
+                return np.zeros(len(ids), dtype=np.float32)
+            return scores[index.rows_of(ids)]
+
+        proposed = scores[hits.rows] if len(hits.rows) else np.zeros(0, dtype=np.float32)
+        return LexicalHits(ids=index.ids[hits.rows], scores=proposed, score_of=score_of)
+
+    def max_score(self, terms: Sequence[str], *, unseen: bool = False) -> float:
+        return self.index.max_score(terms, unseen=unseen)
+
+    def langs_of(self, ids: np.ndarray) -> np.ndarray:
+        return self.index.langs_of(ids)
+
+    def knows_any(self, terms: Sequence[str]) -> bool:
+        return self.index.knows_any(terms)
+
+
 @dataclass(frozen=True)
-class LexicalHits:
+class RowHits:
     scores: np.ndarray  # float32 BM25 of every row
     rows: np.ndarray  # int64 rows with the best positive scores, in no particular order
 
