@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping, Set
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,6 +22,7 @@ from index.backends.base import Catalog, SentenceVectorsView
 from index.centring import LanguageMeans
 from index.records import DocumentInfo, StoredChunk
 from index.snapshot import Snapshot
+from text.ordinals import chunk_ordinals
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a version is built."""
@@ -118,19 +119,30 @@ class KeptBatch:
     sentences: SentenceVectorsView
 
 
+def _with_ordinals(stored: StoredChunk) -> StoredChunk:
+    chunk = stored.chunk
+    return replace(stored, chunk=replace(chunk, ordinals=chunk_ordinals(chunk.context, chunk.text)))
+
+
 def kept_batches(previous: Snapshot, removed: Set[int], *, size: int = 2_000) -> Iterator[KeptBatch]:
     """The chunks of ``previous`` not in ``removed``, in id order and batches of ``size``, read
-    through the backends' protocols (so a version can be copied between stores)."""
-    if previous.catalog is None:
+    through the backends' protocols (so a version can be copied between stores). A catalog
+    written before ordinals were recorded gets its chunks' ordinals read here, as a local write
+    fills them in (:mod:`index.catalog`)."""
+    catalog = previous.catalog
+    if catalog is None:
         return
     ids = previous.dense.all_ids()
     if removed:
         ids = ids[~np.isin(ids, np.fromiter(removed, dtype=np.int64, count=len(removed)))]
     for start in range(0, len(ids), size):
         part = ids[start : start + size]
+        chunks = catalog.chunks(part)
+        if not catalog.knows_ordinals:
+            chunks = {i: _with_ordinals(c) for i, c in chunks.items()}
         yield KeptBatch(
             ids=part,
-            chunks=previous.catalog.chunks(part),
+            chunks=chunks,
             vectors=previous.dense.vectors(part),
             sentences=previous.sentences.subset(part),
         )

@@ -7,6 +7,7 @@ passages in the same order, the same citations and highlights.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,14 @@ from index.backends.base import Scope
 from index.backends.factory import BackendConfig
 from index.collection import Collection
 from index.evaluation.questions import read_question_set
+from index.local_version import CATALOG
 from index.records import Filters
 from index.snapshot import Snapshot
 from index.store import IndexStore
 from tests.conftest import CORPUS
 from tests.fakes import FakeEmbedder
+from tests.index.test_ordinal_ranking import DOHA, SUMMARIES
+from tests.index.test_ordinal_ranking import QUESTION as ORDINAL_QUESTION
 from text.analyzer import query_terms
 
 QUESTIONS = [q for q in read_question_set(CORPUS / "questions.jsonl")]
@@ -171,3 +175,26 @@ def test_every_bundled_question_gets_the_same_answer(
 ) -> None:
     local, remote = pair
     assert _answers(remote, filters) == _answers(local, filters)
+
+
+def test_a_local_catalog_from_before_ordinals_is_copied_with_them(
+    tmp_path: Path, milvus: BackendConfig
+) -> None:
+    local = Collection(tmp_path / "local", FakeEmbedder())
+    local.ingest([*SUMMARIES, DOHA])
+    files = local.snapshot().files
+    assert files is not None
+    db = sqlite3.connect(files.path / CATALOG)  # as written before ordinals were recorded
+    db.execute("ALTER TABLE chunks DROP COLUMN ordinals")
+    db.execute("DROP TABLE chunk_ordinals")
+    db.commit()
+    db.close()
+    remote = Collection(tmp_path / "remote", FakeEmbedder(), backend=milvus)
+    remote.migrate_from(IndexStore(tmp_path / "local" / "index"))
+    catalog = remote.snapshot().catalog
+    assert catalog is not None and catalog.knows_ordinals
+    ordinals = {
+        s.chunk.doc_id: s.chunk.ordinals for s in catalog.chunks(remote.snapshot().dense.all_ids()).values()
+    }
+    assert ordinals == {"meeting-5": (5,), "meeting-6": (6,), "meeting-7": (7,), "doha": (8,)}
+    assert remote.ask(ORDINAL_QUESTION, top_k=4).hits[0].stored.chunk.doc_id == "doha"
