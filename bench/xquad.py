@@ -40,6 +40,7 @@ import numpy as np
 
 from bench.common import REPO, CachedEmbedder, percentile, write_result
 from core.document import Document
+from index.backends.bm25s_lexical import Bm25sLexical
 from index.collection import Collection
 from index.embedders.factory import create_embedder
 from text.analyzer import analyze
@@ -147,10 +148,12 @@ def evaluate(collection: Collection, questions: list[Question]) -> Run:
     snapshot = collection.snapshot()
     assert snapshot.catalog is not None
     doc_of = {cid: s.chunk.doc_id for cid, s in snapshot.catalog.chunks(snapshot.dense.all_ids()).items()}
-    lexical_doc = [doc_of[int(i)] for i in snapshot.lexical.ids]
+    lexical = snapshot.lexical
+    assert isinstance(lexical, Bm25sLexical), "BM25 alone is measured on the local backend"
+    lexical_doc = [doc_of[int(i)] for i in lexical.index.ids]
     run = Run({s: [] for s in SYSTEMS}, [])
     for q in questions:
-        scores = snapshot.lexical.scores(analyze(q.text))
+        scores = lexical.index.scores(analyze(q.text))
         order = np.argsort(-scores, kind="stable")[:50]
         run.ranks["bm25"].append(_first_ranks([lexical_doc[i] for i in order if scores[i] > 0], q.gold))
         hits = snapshot.dense.search(collection.query_vector(q.text), 50)
