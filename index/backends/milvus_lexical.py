@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +30,8 @@ from index.milvus.expressions import scope_filter, string_literal
 
 logger = logging.getLogger(__name__)
 
+RECENT_TERM_SETS = 64
+"""Term sets whose document frequencies are kept per version (a version never changes)."""
 EMPTY_TERMS = "_"
 """What a chunk without terms indexes: one token no question has (marja's terms never contain
 ``_``), so that, as in bm25s, it counts as a document of length one."""
@@ -47,6 +51,8 @@ class MilvusLexical:
         self._chunks = chunks
         self._terms = terms
         self._size = size
+        self._recent: OrderedDict[tuple[str, ...], dict[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._size
@@ -93,8 +99,13 @@ class MilvusLexical:
         return LexicalHits(ids=ids, scores=scores, score_of=score_of)
 
     def _frequencies(self, terms: Sequence[str]) -> dict[str, float]:
-        """The document frequency of each of ``terms`` that a chunk contains."""
-        wanted = sorted(set(terms))
+        """The document frequency of each of ``terms`` that a chunk contains (a question asks for
+        its terms' twice: its BM25 maximum and whether it knows any; one round trip serves both)."""
+        wanted = tuple(sorted(set(terms)))
+        with self._lock:
+            found = self._recent.get(wanted)
+        if found is not None:
+            return found
         with errors(self._uri, "reading term statistics"):
             rows = self._client.query(
                 self._terms,
@@ -102,7 +113,12 @@ class MilvusLexical:
                 output_fields=["term", "df"],
                 limit=len(wanted),
             )
-        return {row["term"]: float(row["df"]) for row in rows}
+        found = {row["term"]: float(row["df"]) for row in rows}
+        with self._lock:
+            self._recent[wanted] = found
+            while len(self._recent) > RECENT_TERM_SETS:
+                self._recent.popitem(last=False)
+        return found
 
     def max_score(self, terms: Sequence[str], *, unseen: bool = False) -> float:
         terms = list(terms)
