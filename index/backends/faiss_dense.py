@@ -231,6 +231,8 @@ class FaissDense:
         if scope is None or scope.is_everything:
             return self.index.search(query, k)
         allowed, cache_key = self.scopes.ids(scope)
+        if allowed is not None and len(allowed) == 0:  # nothing to scan for
+            return DenseHits(np.zeros(0, np.int64), np.zeros(0, np.float32))
         return self.index.search(query, k, allowed_ids=allowed, cache_key=cache_key)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
